@@ -43,8 +43,8 @@ struct th_bytes {
  * a reason in err: ENOENT for an unknown class, EINVAL for a bad setting.
  */
 struct th_conv *th_conv_new(const char *class_name,
-			    const struct conn_config *settings,
-			    enum th_conv_kind kind, char *err, size_t errlen);
+                            const struct conn_config *settings,
+                            enum th_conv_kind kind, char *err, size_t errlen);
 void th_conv_free(struct th_conv *c); /* NULL is fine */
 
 /* The canonical class name (for logs). */
@@ -58,10 +58,10 @@ const char *th_conv_class(const struct th_conv *c);
  * with the reason in err when the value cannot be converted (it does not
  * fit its schema, or the converter does not take that type), or -ENOMEM.
  */
-int th_conv_from_connect(struct th_conv *c, const char *topic,
-			 const char *hkey, const struct conn_schema *s,
-			 const struct conn_value *v, struct conn_arena *a,
-			 struct th_bytes *out, char *err, size_t errlen);
+int th_conv_from_connect(struct th_conv *c, const char *topic, const char *hkey,
+                         const struct conn_schema *s,
+                         const struct conn_value *v, struct conn_arena *a,
+                         struct th_bytes *out, char *err, size_t errlen);
 
 /*
  * toConnectData: deserializes bytes (in->p NULL: null) into a schema and a
@@ -70,9 +70,9 @@ int th_conv_from_connect(struct th_conv *c, const char *topic,
  * do not parse, or -ENOMEM.
  */
 int th_conv_to_connect(struct th_conv *c, const char *topic, const char *hkey,
-		       const struct th_bytes *in, struct conn_arena *a,
-		       const struct conn_schema **s,
-		       const struct conn_value **v, char *err, size_t errlen);
+                       const struct th_bytes *in, struct conn_arena *a,
+                       const struct conn_schema **s,
+                       const struct conn_value **v, char *err, size_t errlen);
 
 /*
  * Schemaless JSON, as JsonConverter with schemas.enable=false writes and
@@ -81,8 +81,8 @@ int th_conv_to_connect(struct th_conv *c, const char *topic, const char *hkey,
  * allocates from a. 0, -EINVAL (err says why) or -ENOMEM.
  */
 int th_json_encode(const struct conn_value *v, struct th_buf *out, char *err,
-		   size_t errlen);
+                   size_t errlen);
 int th_json_decode(const char *p, size_t n, struct conn_arena *a,
-		   const struct conn_value **v, char *err, size_t errlen);
+                   const struct conn_value **v, char *err, size_t errlen);
 
 #endif /* SLUICE_TH_CONV_H */

@@ -24,7 +24,8 @@
 /* The function table handed to plugins. */
 extern const struct conn_host th_host;
 
-/* --- Byte buffer ----------------------------------------------------------- */
+/* --- Byte buffer -----------------------------------------------------------
+ */
 
 struct th_buf {
 	char *p;
@@ -36,16 +37,17 @@ struct th_buf {
 int th_buf_append(struct th_buf *b, const void *p, size_t n);
 int th_buf_putc(struct th_buf *b, char c);
 int th_buf_printf(struct th_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void th_buf_reset(struct th_buf *b); /* len = 0, keeps memory */
 void th_buf_fini(struct th_buf *b);  /* frees; the struct may be reused */
 
-/* --- Arena ------------------------------------------------------------------ */
+/* --- Arena ------------------------------------------------------------------
+ */
 
 struct th_chunk;
 struct conn_arena {
 	struct th_chunk *head; /* newest chunk first */
-	size_t used;	       /* bytes handed out since the last reset */
+	size_t used;           /* bytes handed out since the last reset */
 };
 
 struct conn_arena *th_arena_new(void);
@@ -58,7 +60,8 @@ void *th_arena_alloc(struct conn_arena *a, size_t n);
 char *th_arena_strndup(struct conn_arena *a, const char *s, size_t n);
 void *th_arena_memdup(struct conn_arena *a, const void *p, size_t n);
 
-/* --- Schemas and values ----------------------------------------------------- */
+/* --- Schemas and values -----------------------------------------------------
+ */
 
 struct th_field {
 	const char *name;
@@ -71,20 +74,20 @@ struct th_param {
 };
 
 struct conn_schema {
-	uint32_t type;	    /* enum conn_data_type */
+	uint32_t type; /* enum conn_data_type */
 	bool optional;
-	bool is_static;	    /* from schema_std(): immutable */
-	int32_t version;    /* 0: none */
-	const char *name;   /* NULL: none */
-	const char *doc;    /* NULL: none */
+	bool is_static;               /* from schema_std(): immutable */
+	int32_t version;              /* 0: none */
+	const char *name;             /* NULL: none */
+	const char *doc;              /* NULL: none */
 	const struct conn_value *def; /* NULL: no default */
 	struct th_param *params;
 	size_t nparams, capparams;
 	struct th_field *fields; /* STRUCT */
 	size_t nfields, capfields;
-	const struct conn_schema *keys;	  /* ARRAY items, MAP keys */
+	const struct conn_schema *keys;   /* ARRAY items, MAP keys */
 	const struct conn_schema *values; /* MAP values */
-	struct conn_arena *arena;	  /* where it grows */
+	struct conn_arena *arena;         /* where it grows */
 };
 
 struct conn_value {
@@ -122,7 +125,7 @@ bool th_value_equal(const struct conn_value *a, const struct conn_value *b);
  * writes the reason (naming the field path) to err.
  */
 int th_value_validate(const struct conn_schema *s, const struct conn_value *v,
-		      char *err, size_t errlen);
+                      char *err, size_t errlen);
 
 /* Returns "INT8", "STRING", ... as Kafka Connect names Schema.Type. */
 const char *th_type_name(uint32_t type);
@@ -138,7 +141,7 @@ struct th_header {
 struct conn_record {
 	const char *topic;
 	int32_t partition; /* -1: unset */
-	int64_t offset;	   /* sink only; -1 otherwise */
+	int64_t offset;    /* sink only; -1 otherwise */
 	int64_t timestamp; /* -1: unset */
 	const struct conn_schema *key_schema;
 	const struct conn_value *key; /* NULL: null */
@@ -163,8 +166,8 @@ void th_batch_free(struct conn_batch *b); /* NULL is fine */
 void th_batch_reset(struct conn_batch *b);
 /* Appends a sink record; topic is copied. NULL on ENOMEM. */
 struct conn_record *th_batch_add_sink(struct conn_batch *b, const char *topic,
-				      size_t topiclen, int32_t partition,
-				      int64_t offset, int64_t timestamp);
+                                      size_t topiclen, int32_t partition,
+                                      int64_t offset, int64_t timestamp);
 
 /* --- Configs ------------------------------------------------------------- */
 
@@ -186,7 +189,7 @@ struct conn_config {
 };
 
 struct conn_config *th_config_new(const struct conn_option *options,
-				  size_t option_size);
+                                  size_t option_size);
 void th_config_free(struct conn_config *c); /* NULL is fine */
 /* Sets (or replaces) key; 0 or -ENOMEM. */
 int th_config_set(struct conn_config *c, const char *key, const char *value);
@@ -194,7 +197,7 @@ int th_config_set(struct conn_config *c, const char *key, const char *value);
 const char *th_config_raw(const struct conn_config *c, const char *key);
 /* The option definition of key, or NULL. */
 const struct conn_option *th_option_find(const struct conn_option *options,
-					 size_t option_size, const char *key);
+                                         size_t option_size, const char *key);
 
 /*
  * Checks cfg against its option table as Kafka's ConfigDef does: every
@@ -204,7 +207,7 @@ const struct conn_option *th_option_find(const struct conn_option *options,
  * problems found.
  */
 int th_config_check(const struct conn_config *cfg, struct conn_validation *v,
-		    char *err, size_t errlen);
+                    char *err, size_t errlen);
 
 struct conn_task_configs {
 	struct conn_config **tasks;
@@ -214,7 +217,7 @@ struct conn_task_configs {
 };
 
 struct conn_task_configs *th_task_configs_new(const struct conn_option *opts,
-					      size_t option_size);
+                                              size_t option_size);
 void th_task_configs_free(struct conn_task_configs *t);
 
 struct th_verror {
@@ -231,7 +234,7 @@ struct conn_validation *th_validation_new(void);
 void th_validation_free(struct conn_validation *v);
 /* Same as th_host.validation_error: copies key and msg. */
 void th_validation_add(struct conn_validation *v, const char *key,
-		       const char *msg);
+                       const char *msg);
 
 struct th_position {
 	char *topic;
@@ -248,9 +251,10 @@ struct conn_offsets *th_offsets_new(void);
 void th_offsets_free(struct conn_offsets *o);
 /* Appends a position (no lowering rule): 0 or -ENOMEM. */
 int th_offsets_add(struct conn_offsets *o, const char *topic, size_t topiclen,
-		   int32_t partition, int64_t offset);
+                   int32_t partition, int64_t offset);
 
-/* --- Context --------------------------------------------------------------- */
+/* --- Context ---------------------------------------------------------------
+ */
 
 /*
  * One running connector instance or task, as plugins reach it. The task
