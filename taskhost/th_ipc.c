@@ -1,0 +1,99 @@
+/* th_ipc.c: see th_ipc.h. */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/pair1/pair.h>
+
+#include "proto.h"
+#include "th_ipc.h"
+
+static atomic_int exit_status = 111;
+
+static void on_pipe_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void)p;
+	(void)ev;
+	(void)arg;
+	/* sluiced is gone or dropped us: nobody is left to report to */
+	_exit(atomic_load(&exit_status));
+}
+
+void th_ipc_expect_close(void)
+{
+	atomic_store(&exit_status, 0);
+}
+
+int th_ipc_open(struct th_ipc *ipc, const char *url, char *err, size_t errlen)
+{
+	int rv;
+
+	ipc->open = false;
+	if ((rv = nng_pair1_open(&ipc->sock)) != 0) {
+		snprintf(err, errlen, "nng_pair1_open: %s", nng_strerror(rv));
+		return -EIO;
+	}
+	ipc->open = true;
+	if ((rv = nng_socket_set_size(ipc->sock, NNG_OPT_RECVMAXSZ,
+	                              PROTO_FRAME_MAX)) != 0 ||
+	    (rv = nng_socket_set_ms(ipc->sock, NNG_OPT_SENDTIMEO, 30000)) !=
+	        0 ||
+	    (rv = nng_pipe_notify(ipc->sock, NNG_PIPE_EV_REM_POST,
+	                          on_pipe_removed, NULL)) != 0) {
+		snprintf(err, errlen, "nng options: %s", nng_strerror(rv));
+		goto out_close;
+	}
+	/* A blocking dial: sluiced listens before it spawns us. */
+	if ((rv = nng_dial(ipc->sock, url, NULL, 0)) != 0) {
+		snprintf(err, errlen, "dial %s: %s", url, nng_strerror(rv));
+		goto out_close;
+	}
+	return 0;
+out_close:
+	th_ipc_close(ipc);
+	return -EIO;
+}
+
+void th_ipc_close(struct th_ipc *ipc)
+{
+	if (!ipc->open)
+		return;
+	nng_close(ipc->sock);
+	ipc->open = false;
+}
+
+int th_ipc_send(struct th_ipc *ipc, const msgpack_sbuffer *sb)
+{
+	nng_msg *m;
+
+	if (nng_msg_alloc(&m, sb->size) != 0)
+		return -ENOMEM;
+	memcpy(nng_msg_body(m), sb->data, sb->size);
+	if (nng_sendmsg(ipc->sock, m, 0) != 0) {
+		nng_msg_free(m);
+		return -EIO;
+	}
+	return 0;
+}
+
+int th_ipc_recv(struct th_ipc *ipc, int timeout_ms, nng_msg **msg)
+{
+	int rv;
+
+	if (timeout_ms == 0) {
+		rv = nng_recvmsg(ipc->sock, msg, NNG_FLAG_NONBLOCK);
+	} else {
+		nng_socket_set_ms(ipc->sock, NNG_OPT_RECVTIMEO,
+		                  timeout_ms < 0 ? NNG_DURATION_INFINITE
+		                                 : timeout_ms);
+		rv = nng_recvmsg(ipc->sock, msg, 0);
+	}
+	if (rv == 0)
+		return 0;
+	if (rv == NNG_EAGAIN || rv == NNG_ETIMEDOUT)
+		return -EAGAIN;
+	return -EIO;
+}
