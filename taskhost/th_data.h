@@ -24,6 +24,17 @@
 /* The function table handed to plugins. */
 extern const struct conn_host th_host;
 
+/*
+ * The deepest nesting of values and schemas that any walk (validation,
+ * equality, converters) follows. Deeper or cyclic data fails with -EINVAL
+ * instead of exhausting the stack.
+ */
+#define TH_MAX_DEPTH 512
+
+/* Whether p[0..n) is well-formed UTF-8 (no overlong forms, surrogates or
+ * code points above U+10FFFF). NUL bytes are allowed. */
+bool th_utf8_valid(const char *p, size_t n);
+
 /* --- Byte buffer -----------------------------------------------------------
  */
 
@@ -54,8 +65,10 @@ struct conn_arena *th_arena_new(void);
 void th_arena_free(struct conn_arena *a); /* NULL is fine */
 /* Frees everything allocated, keeps the first chunk for reuse. */
 void th_arena_reset(struct conn_arena *a);
-/* 16-byte aligned; NULL on ENOMEM. */
+/* 16-byte aligned; NULL on ENOMEM. The memory is not initialized. */
 void *th_arena_alloc(struct conn_arena *a, size_t n);
+/* Same, zero-filled. */
+void *th_arena_zalloc(struct conn_arena *a, size_t n);
 /* Copies n bytes and appends a NUL. */
 char *th_arena_strndup(struct conn_arena *a, const char *s, size_t n);
 void *th_arena_memdup(struct conn_arena *a, const void *p, size_t n);
@@ -109,13 +122,27 @@ struct conn_value {
 		struct { /* STRUCT: fields in schema order, NULL = unset */
 			const struct conn_schema *schema;
 			const struct conn_value **fields;
+			/* entries in fields: the schema's nfields when the
+			 * struct was made (fields added later read as null) */
+			size_t n;
 		} st;
 	} u;
 };
 
 /* Value equality as Connect means it: same type and content; integers
- * compare by value across INT8..INT64, maps regardless of entry order. */
+ * compare by value across INT8..INT64 (floats across FLOAT32/FLOAT64), maps
+ * regardless of entry order. NULL and a CONN_NULL value are both null. */
 bool th_value_equal(const struct conn_value *a, const struct conn_value *b);
+
+/* Schema equality as ConnectSchema.equals: type, optional, name, version,
+ * doc, parameters (in any order), default, fields, keys and values. */
+bool th_schema_equal(const struct conn_schema *a, const struct conn_schema *b);
+
+/* Appends an entry to a MAP without looking for an equal key (map_put
+ * replaces one): for callers that know the keys are distinct, such as a
+ * JSON object decoder. 0, -EINVAL (not a MAP, NULL key) or -ENOMEM. */
+int th_map_append(struct conn_value *map, const struct conn_value *key,
+                  const struct conn_value *val);
 
 /*
  * Checks that v fits schema s, as Kafka Connect's
@@ -198,6 +225,14 @@ const char *th_config_raw(const struct conn_config *c, const char *key);
 /* The option definition of key, or NULL. */
 const struct conn_option *th_option_find(const struct conn_option *options,
                                          size_t option_size, const char *key);
+/*
+ * A LIST value (with its default applied) split at commas, each item
+ * trimmed, as Kafka's ConfigDef parses LIST. The array and the items are
+ * allocated from a. An empty or blank value gives no items. 0, -ENOENT
+ * if unset, -EINVAL, or -ENOMEM.
+ */
+int th_config_get_list(const struct conn_config *c, const char *key,
+                       struct conn_arena *a, const char ***items, size_t *n);
 
 /*
  * Checks cfg against its option table as Kafka's ConfigDef does: every

@@ -1,0 +1,1325 @@
+/*
+ * sv_unit.c: a unit's taskhost process and its lifecycle. See sv_unit.h.
+ *
+ * Two tables drive it:
+ * - fsm[phase][event]: what an event does in each phase;
+ * - msg_rules: which taskhost message each unit kind may send in which
+ *   phase. Anything else is a protocol violation: that taskhost is killed
+ *   and its unit FAILED; nothing else is touched.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/pair1/pair.h>
+
+#include "sv_log.h"
+#include "sv_sink.h"
+#include "sv_source.h"
+#include "sv_spawn.h"
+#include "sv_unit.h"
+
+#define EXIT_PERMANENT    100 /* the taskhost's "do not retry" */
+#define RESTART_BASE_MS   1000
+#define RESTART_MAX_MS    60000
+#define RESTART_STABLE_MS 600000
+#define KILL_GRACE_MS     1000   /* after SIGTERM, before SIGKILL */
+#define LOG_RATE          200.0  /* relayed lines per second ... */
+#define LOG_BURST         1000.0 /* ... with this burst */
+
+enum sv_event {
+	EV_START, /* the owner wants it running */
+	EV_STOP,  /* the owner wants it stopped */
+	EV_HELLO, /* a valid HELLO from our child */
+	EV_READY, /* READY */
+	EV_EXIT,  /* the process ended (u->exit_status) */
+	EV_TIMER, /* ev_timer fired */
+	EV_MAX
+};
+
+static const struct sv_unit_ops no_ops;
+static int exit_status; /* of the process being handled in EV_EXIT */
+static char exit_how[128];
+
+int64_t sv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *sv_unit_label(const struct sv_unit *u)
+{
+	static char buf[300];
+
+	if (u->task < 0)
+		snprintf(buf, sizeof(buf), "%s", u->conn);
+	else
+		snprintf(buf, sizeof(buf), "%s-%d", u->conn, u->task);
+	return buf;
+}
+
+#define ulog(u, level, id, ...) \
+	sv_ulog(level, id, (u)->conn, (u)->task, __VA_ARGS__)
+
+static void set_trace(struct sv_unit *u, const char *s)
+{
+	free(u->trace);
+	u->trace = s ? strdup(s) : NULL;
+}
+
+static void notify_status(struct sv_unit *u)
+{
+	if (u->ops->status)
+		u->ops->status(u);
+}
+
+static void arm_timer(struct sv_unit *u, int64_t ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	evtimer_add(u->ev_timer, &tv);
+}
+
+/* --- process plumbing -------------------------------------------------- */
+
+static void on_recv(evutil_socket_t fd, short what, void *arg);
+static void on_pid(evutil_socket_t fd, short what, void *arg);
+static void on_log(evutil_socket_t fd, short what, void *arg);
+static void dispatch(struct sv_unit *u, enum sv_event ev);
+
+int sv_unit_send(struct sv_unit *u)
+{
+	nng_msg *m;
+	int rc = -EIO;
+
+	if (!u->sock_open) {
+		msgpack_sbuffer_clear(&u->sb);
+		return -EIO;
+	}
+	if (nng_msg_alloc(&m, u->sb.size) == 0) {
+		memcpy(nng_msg_body(m), u->sb.data, u->sb.size);
+		/* pair1 buffers what credits allow; a full buffer means the
+		 * taskhost stopped reading: the heartbeat catches that */
+		if (nng_sendmsg(u->sock, m, NNG_FLAG_NONBLOCK) == 0)
+			rc = 0;
+		else
+			nng_msg_free(m);
+	}
+	msgpack_sbuffer_clear(&u->sb);
+	return rc;
+}
+
+bool sv_unit_live(const struct sv_unit *u)
+{
+	return u->phase == SV_PH_RUNNING && u->sock_open;
+}
+
+/* Relays the complete lines of the child's stdout/stderr, rate-limited. */
+static void relay_lines(struct sv_unit *u, bool flush)
+{
+	char *start = u->logbuf, *nl;
+	int64_t now = sv_now_ms();
+
+	u->log_tokens += (double)(now - u->log_tokens_at) * LOG_RATE / 1000.0;
+	if (u->log_tokens > LOG_BURST)
+		u->log_tokens = LOG_BURST;
+	u->log_tokens_at = now;
+	for (;;) {
+		size_t left = u->loglen - (size_t)(start - u->logbuf);
+		size_t n;
+
+		nl = memchr(start, '\n', left);
+		if (!nl && !(flush && left) && left < sizeof(u->logbuf) - 1)
+			break;
+		n = nl ? (size_t)(nl - start) : left;
+		if (u->log_tokens >= 1.0) {
+			u->log_tokens -= 1.0;
+			if (u->log_dropped) {
+				sv_log_write(
+				    SV_LOG_WARN, 'S', "SV-LOG-DROPPED", u->conn,
+				    u->task,
+				    "%llu lines of task output dropped "
+				    "(rate limit)",
+				    (unsigned long long)u->log_dropped);
+				u->log_dropped = 0;
+			}
+			sv_log_write(SV_LOG_INFO, 'T', "TH-OUTPUT", u->conn,
+			             u->task, "%.*s", (int)n, start);
+		} else {
+			u->log_dropped++;
+		}
+		start += n + (nl ? 1 : 0);
+		if (!nl)
+			break;
+	}
+	u->loglen -= (size_t)(start - u->logbuf);
+	memmove(u->logbuf, start, u->loglen);
+}
+
+static void on_log(evutil_socket_t fd, short what, void *arg)
+{
+	struct sv_unit *u = arg;
+	ssize_t n;
+
+	(void)what;
+	n = read(fd, u->logbuf + u->loglen, sizeof(u->logbuf) - 1 - u->loglen);
+	if (n > 0) {
+		u->loglen += (size_t)n;
+		relay_lines(u, false);
+		return;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	relay_lines(u, true);
+	event_del(u->ev_log);
+}
+
+/* Closes everything of the current process but the pid itself. */
+static void close_process(struct sv_unit *u)
+{
+	if (u->ev_recv) {
+		event_free(u->ev_recv);
+		u->ev_recv = NULL;
+	}
+	if (u->sock_open) {
+		nng_close(u->sock);
+		u->sock_open = false;
+		u->listener_open = false;
+	}
+	if (u->sockpath[0]) {
+		unlink(u->sockpath);
+		u->sockpath[0] = '\0';
+	}
+	if (u->ev_log) {
+		if (u->logfd != -1)
+			on_log(u->logfd, EV_READ, u);
+		event_free(u->ev_log);
+		u->ev_log = NULL;
+	}
+	if (u->logfd != -1) {
+		close(u->logfd);
+		u->logfd = -1;
+	}
+	if (u->ev_pid) {
+		event_free(u->ev_pid);
+		u->ev_pid = NULL;
+	}
+	if (u->pidfd != -1) {
+		close(u->pidfd);
+		u->pidfd = -1;
+	}
+	if (u->ev_hb)
+		event_del(u->ev_hb);
+}
+
+static void kill_process(struct sv_unit *u, int sig)
+{
+	if (u->pid > 0)
+		/* the whole process group: a task's children go too */
+		kill(-u->pid, sig);
+}
+
+/* Adds the sandbox grants for options that name paths. */
+static int add_grants(struct sv_unit *u, char **argv, int argc, int max)
+{
+	json_t *opts = json_object_get(u->plugin->desc, "options"), *o;
+	size_t i;
+
+	json_array_foreach(opts, i, o)
+	{
+		const char *name =
+		    json_string_value(json_object_get(o, "name"));
+		const char *val =
+		    json_string_value(json_object_get(u->config, name));
+		const char *flag = NULL;
+
+		if (!val || !*val)
+			continue;
+		if (json_is_true(json_object_get(o, "path_read")))
+			flag = "--read";
+		if (json_is_true(json_object_get(o, "path_write")))
+			flag = "--write";
+		if (!flag || argc + 2 >= max)
+			continue;
+		argv[argc++] = (char *)flag;
+		argv[argc++] = (char *)val;
+	}
+	return argc;
+}
+
+static int make_task_dir(struct sv_unit *u, char *dir, size_t len)
+{
+	const char *state = u->ctx->w->state_dir;
+	int n;
+
+	n = snprintf(dir, len, "%s/tasks", state);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		return -errno;
+	if (u->task >= 0)
+		n = snprintf(dir, len, "%s/tasks/%s-%d", state, u->conn,
+			     u->task);
+	else
+		n = snprintf(dir, len, "%s/tasks/%s", state, u->conn);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Starts a process for the unit. 0, or -errno with err set. */
+static int spawn(struct sv_unit *u, char *err, size_t errlen)
+{
+	struct sv_worker *w = u->ctx->w;
+	char url[160], taskdir[PATH_MAX];
+	char *argv[64];
+	int logp[2] = {-1, -1}, argc = 0, rv, fd;
+
+	u->gen++;
+	u->fail_kind = 0;
+	free(u->fail_msg);
+	u->fail_msg = NULL;
+	if (snprintf(u->sockpath, sizeof(u->sockpath), "%s/u%llu.%llu",
+	             w->runtime_dir, (unsigned long long)u->id,
+	             (unsigned long long)u->gen) >= (int)sizeof(u->sockpath)) {
+		snprintf(err, errlen, "runtime dir path too long: %s",
+		         w->runtime_dir);
+		u->sockpath[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	snprintf(url, sizeof(url), "ipc://%s", u->sockpath);
+	if ((rv = make_task_dir(u, taskdir, sizeof(taskdir)))) {
+		snprintf(err, errlen, "cannot create task dir %.200s: %s", taskdir,
+		         strerror(-rv));
+		return rv;
+	}
+	if ((rv = nng_pair1_open(&u->sock))) {
+		snprintf(err, errlen, "nng_pair1_open: %s", nng_strerror(rv));
+		return -EIO;
+	}
+	u->sock_open = true;
+	if ((rv = nng_socket_set_size(u->sock, NNG_OPT_RECVMAXSZ,
+	                              PROTO_FRAME_MAX)) ||
+	    (rv = nng_socket_set_int(u->sock, NNG_OPT_SENDBUF,
+	                             (int)w->credits + 64)) ||
+	    (rv = nng_socket_set_int(u->sock, NNG_OPT_RECVBUF,
+	                             (int)w->credits + 64)) ||
+	    (rv = nng_listener_create(&u->listener, u->sock, url)) ||
+	    (rv = nng_listener_set_int(u->listener, NNG_OPT_IPC_PERMISSIONS,
+	                               0600)) ||
+	    (rv = nng_listener_start(u->listener, 0)) ||
+	    (rv = nng_socket_get_int(u->sock, NNG_OPT_RECVFD, &fd))) {
+		snprintf(err, errlen, "listen on %s: %s", url,
+		         nng_strerror(rv));
+		goto out_close;
+	}
+	u->listener_open = true;
+	u->ev_recv =
+	    event_new(u->ctx->base, fd, EV_READ | EV_PERSIST, on_recv, u);
+	if (!u->ev_recv || event_add(u->ev_recv, NULL) == -1 ||
+	    pipe2(logp, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "cannot set up the task's channels");
+		goto out_close;
+	}
+	argv[argc++] = "sluice-taskhost";
+	argv[argc++] = "--connect";
+	argv[argc++] = url;
+	argv[argc++] = "--plugin";
+	argv[argc++] = u->plugin->path;
+	argv[argc++] = "--sandbox";
+	argv[argc++] = (char *)w->sandbox;
+	argv[argc++] = "--task-dir";
+	argv[argc++] = taskdir;
+	argc = add_grants(u, argv, argc, 60);
+	argv[argc] = NULL;
+	u->pid = sv_spawn(w->taskhost, argv, logp[1], logp[1], &u->pidfd, err,
+	                  errlen);
+	close(logp[1]);
+	u->logfd = logp[0];
+	if (u->pid == -1) {
+		u->pid = 0;
+		goto out_close;
+	}
+	fcntl(u->logfd, F_SETFL, fcntl(u->logfd, F_GETFL) | O_NONBLOCK);
+	u->ev_log =
+	    event_new(u->ctx->base, u->logfd, EV_READ | EV_PERSIST, on_log, u);
+	u->ev_pid = event_new(u->ctx->base, u->pidfd, EV_READ, on_pid, u);
+	if (!u->ev_log || !u->ev_pid || event_add(u->ev_log, NULL) == -1 ||
+	    event_add(u->ev_pid, NULL) == -1) {
+		snprintf(err, errlen, "cannot watch the task process");
+		kill_process(u, SIGKILL);
+		waitpid(u->pid, NULL, 0);
+		u->pid = 0;
+		goto out_close;
+	}
+	u->started_ms = u->last_pong_ms = sv_now_ms();
+	u->loglen = 0;
+	ulog(u, SV_LOG_INFO, "SV-UNIT-SPAWN", "taskhost pid %d for %s (%s)",
+	     (int)u->pid, sv_unit_label(u), u->plugin->name);
+	return 0;
+out_close:
+	if (logp[0] != -1 && u->logfd == -1)
+		close(logp[0]);
+	close_process(u);
+	return -EIO;
+}
+
+/* --- the lifecycle ------------------------------------------------------ */
+
+static void enter(struct sv_unit *u, enum sv_phase ph)
+{
+	u->phase = ph;
+	notify_status(u);
+}
+
+static void begin_data(struct sv_unit *u, char *err, size_t errlen, int *rc)
+{
+	*rc = 0;
+	if (u->src)
+		sv_src_on_spawn(u->src);
+	if (u->sink)
+		*rc = sv_sink_on_spawn(u->sink, err, errlen);
+}
+
+static void do_spawn(struct sv_unit *u)
+{
+	char err[512];
+	int rc;
+
+	evtimer_del(u->ev_timer);
+	begin_data(u, err, sizeof(err), &rc);
+	if (rc == 0)
+		rc = spawn(u, err, sizeof(err));
+	if (rc) {
+		ulog(u, SV_LOG_ERROR, "SV-UNIT-SPAWN-FAILED",
+		     "cannot start a taskhost: %s", err);
+		set_trace(u, err);
+		u->permanent = false;
+		/* retry like a crash: the cause (no memory, fd limit) may
+		 * pass */
+		u->restarts++;
+		u->next_restart_ms = sv_now_ms() + RESTART_BASE_MS;
+		arm_timer(u, RESTART_BASE_MS);
+		enter(u, SV_PH_BACKOFF);
+		return;
+	}
+	enter(u, SV_PH_SPAWNED);
+	if (u->ev_hb) {
+		struct timeval tv = {u->ctx->w->heartbeat_interval_ms / 1000,
+		                     (u->ctx->w->heartbeat_interval_ms % 1000) *
+		                         1000};
+
+		event_add(u->ev_hb, &tv);
+	}
+}
+
+static void send_stop(struct sv_unit *u)
+{
+	u->stop_deadline_ms = sv_now_ms() + u->ctx->w->shutdown_timeout_ms;
+	u->stop_signals = 0;
+	arm_timer(u, u->ctx->w->shutdown_timeout_ms);
+	if (u->sink) {
+		/* flush and commit first; sv_sink calls sv_unit_send_stop */
+		sv_sink_begin_stop(u->sink);
+		return;
+	}
+	sv_unit_send_stop(u);
+}
+
+void sv_unit_send_stop(struct sv_unit *u)
+{
+	if (proto_empty_pack(&u->pk, PROTO_STOP) == 0)
+		sv_unit_send(u);
+}
+
+static void act_spawn(struct sv_unit *u)
+{
+	do_spawn(u);
+}
+
+static void act_kill_now(struct sv_unit *u)
+{
+	/* not started yet: nothing to stop gracefully */
+	kill_process(u, SIGKILL);
+	enter(u, SV_PH_STOPPING);
+}
+
+static void act_stop_idle(struct sv_unit *u)
+{
+	evtimer_del(u->ev_timer);
+	if (u->phase == SV_PH_BACKOFF)
+		enter(u, SV_PH_IDLE);
+	if (u->stop_notify) {
+		u->stop_notify = false;
+		if (u->src && !sv_src_settled(u->src))
+			return; /* sv_unit_settled finishes the stop */
+		u->ops->stopped(u);
+	}
+}
+
+static void act_hello(struct sv_unit *u)
+{
+	struct sv_worker *w = u->ctx->w;
+	struct proto_kv *conf = NULL, *conv = NULL, *offs = NULL;
+	json_t *stored = NULL, *convs = json_object(), *pair;
+	struct proto_start_out st = {
+	    .role = u->kind,
+	    .connector = u->conn,
+	    .task_id = u->task,
+	    .plugin = u->plugin->path,
+	    .limits = {w->credits, w->batch_max_records, w->batch_max_bytes, 1,
+	               w->poll_wait_ms},
+	};
+	const char *k;
+	json_t *v;
+	size_t i, n;
+
+	if (!convs)
+		goto out_fail;
+	/* converters: the worker's, overridden by the connector's */
+	json_object_update(convs, w->converters);
+	json_object_foreach(u->conn_config, k, v)
+	{
+		if (strncmp(k, "key.converter", 13) == 0 ||
+		    strncmp(k, "value.converter", 15) == 0 ||
+		    strncmp(k, "header.converter", 16) == 0 ||
+		    strcmp(k, "errors.tolerance") == 0)
+			json_object_set(convs, k, v);
+	}
+	v = json_object_get(u->conn_config, "tasks.max");
+	if (json_is_string(v) && atoi(json_string_value(v)) > 0)
+		st.limits.max_tasks = (uint32_t)atoi(json_string_value(v));
+	conf = calloc(json_object_size(u->config) + 1, sizeof(*conf));
+	conv = calloc(json_object_size(convs) + 1, sizeof(*conv));
+	if (!conf || !conv)
+		goto out_fail;
+	n = 0;
+	json_object_foreach(u->config, k, v) conf[n++] =
+	    (struct proto_kv){k, json_string_value(v)};
+	st.config = conf;
+	st.config_n = n;
+	n = 0;
+	json_object_foreach(convs, k, v) conv[n++] =
+	    (struct proto_kv){k, json_string_value(v)};
+	st.converters = conv;
+	st.converters_n = n;
+	if (u->kind == SV_UNIT_SOURCE) {
+		stored = sv_offsets_of(u->ctx->offsets, u->conn);
+		if (!stored || !(offs = calloc(json_array_size(stored) + 1,
+		                               sizeof(*offs))))
+			goto out_fail;
+		json_array_foreach(stored, i, pair) offs[i] = (struct proto_kv){
+		    json_string_value(json_array_get(pair, 0)),
+		    json_string_value(json_array_get(pair, 1))};
+		st.offsets = offs;
+		st.offsets_n = json_array_size(stored);
+	}
+	if (proto_start_pack(&u->pk, &st) || sv_unit_send(u))
+		goto out_fail;
+	enter(u, SV_PH_STARTING);
+	goto out;
+out_fail:
+	msgpack_sbuffer_clear(&u->sb);
+	sv_unit_fail(u, "cannot send START to the taskhost");
+out:
+	free(conf);
+	free(conv);
+	free(offs);
+	json_decref(stored);
+	json_decref(convs);
+}
+
+static void act_ready(struct sv_unit *u)
+{
+	set_trace(u, NULL);
+	ulog(u, SV_LOG_INFO, "SV-UNIT-RUNNING", "%s is running (pid %d)",
+	     sv_unit_label(u), (int)u->pid);
+	enter(u, SV_PH_RUNNING);
+	if (!u->want_run) {
+		enter(u, SV_PH_STOPPING);
+		send_stop(u);
+		return;
+	}
+	if (u->want_pause)
+		sv_unit_pause(u, true);
+	if (u->sink)
+		sv_sink_on_ready(u->sink);
+}
+
+static void act_stop_running(struct sv_unit *u)
+{
+	enter(u, SV_PH_STOPPING);
+	send_stop(u);
+}
+
+/* STOPPING and the grace period is over: SIGTERM, then SIGKILL. */
+static void act_stop_timeout(struct sv_unit *u)
+{
+	if (u->stop_signals == 0) {
+		ulog(u, SV_LOG_WARN, "SV-UNIT-STOP-TIMEOUT",
+		     "%s did not stop within %lld ms: SIGTERM",
+		     sv_unit_label(u),
+		     (long long)u->ctx->w->shutdown_timeout_ms);
+		kill_process(u, SIGTERM);
+		u->stop_signals = 1;
+		arm_timer(u, KILL_GRACE_MS);
+	} else {
+		ulog(u, SV_LOG_WARN, "SV-UNIT-KILL",
+		     "%s ignored SIGTERM: SIGKILL", sv_unit_label(u));
+		kill_process(u, SIGKILL);
+		u->stop_signals = 2;
+	}
+}
+
+static int64_t backoff_ms(struct sv_unit *u)
+{
+	int64_t ms;
+
+	if (u->restarts <= 1)
+		return 0; /* the first restart is immediate */
+	ms = RESTART_BASE_MS;
+	for (int i = 2; i < u->restarts && ms < RESTART_MAX_MS; i++)
+		ms *= 2;
+	return ms > RESTART_MAX_MS ? RESTART_MAX_MS : ms;
+}
+
+/* The process ended while it should run. */
+static void act_died(struct sv_unit *u)
+{
+	char trace[1024];
+	bool permanent = false;
+	int64_t now = sv_now_ms(), delay;
+
+	if (u->fail_kind) {
+		snprintf(trace, sizeof(trace), "%s", u->fail_msg);
+		permanent = u->fail_kind == PROTO_FAIL_CONFIG ||
+		            u->fail_kind == PROTO_FAIL_LOAD ||
+		            u->fail_kind == PROTO_FAIL_DATA;
+	} else if (WIFSIGNALED(exit_status) &&
+	           WTERMSIG(exit_status) == SIGSYS) {
+		snprintf(trace, sizeof(trace),
+		         "sandbox violation: the taskhost %s", exit_how);
+		permanent = true;
+	} else if (u->trace && u->permanent) {
+		/* sv_unit_fail() already said why */
+		snprintf(trace, sizeof(trace), "%s", u->trace);
+		permanent = true;
+	} else {
+		snprintf(trace, sizeof(trace), "the taskhost %s", exit_how);
+		permanent = WIFEXITED(exit_status) &&
+		            WEXITSTATUS(exit_status) == EXIT_PERMANENT;
+	}
+	if (u->kind == SV_UNIT_VALIDATE) {
+		/* a validation runs once: done, or failed to run */
+		if (u->validated) {
+			enter(u, SV_PH_IDLE);
+			return;
+		}
+		set_trace(u, trace);
+		if (u->ops->validated)
+			u->ops->validated(u, NULL, trace);
+		enter(u, SV_PH_FAILED);
+		return;
+	}
+	set_trace(u, trace);
+	u->permanent = permanent;
+	if (u->sink)
+		sv_sink_on_exit(u->sink);
+	if (permanent) {
+		ulog(u, SV_LOG_ERROR, "SV-UNIT-FAILED", "%s FAILED: %s",
+		     sv_unit_label(u), trace);
+		enter(u, SV_PH_FAILED);
+		return;
+	}
+	if (now - u->started_ms >= RESTART_STABLE_MS)
+		u->restarts = 0;
+	u->restarts++;
+	delay = backoff_ms(u);
+	ulog(u, SV_LOG_WARN, "SV-UNIT-RESTART", "%s: %s; restart %d in %lld ms",
+	     sv_unit_label(u), trace, u->restarts, (long long)delay);
+	if (delay == 0) {
+		do_spawn(u);
+		return;
+	}
+	u->next_restart_ms = now + delay;
+	arm_timer(u, delay);
+	enter(u, SV_PH_BACKOFF);
+}
+
+/* The process ended while stopping: that is what we wanted. */
+static void act_stopped(struct sv_unit *u)
+{
+	evtimer_del(u->ev_timer);
+	if (u->sink)
+		sv_sink_on_exit(u->sink);
+	if (u->fail_kind) {
+		set_trace(u, u->fail_msg);
+		ulog(u, SV_LOG_WARN, "SV-UNIT-STOP-FAILED",
+		     "%s failed while stopping: %s", sv_unit_label(u),
+		     u->fail_msg);
+	}
+	ulog(u, SV_LOG_INFO, "SV-UNIT-STOPPED", "%s stopped (%s)",
+	     sv_unit_label(u), exit_how);
+	enter(u, SV_PH_IDLE);
+	if (u->want_run) {
+		/* started again while it was stopping */
+		do_spawn(u);
+		return;
+	}
+	act_stop_idle(u);
+}
+
+static void act_restart_now(struct sv_unit *u)
+{
+	u->restarts = 0;
+	u->permanent = false;
+	do_spawn(u);
+}
+
+/* phase x event -> action; NULL: nothing to do */
+static void (*const fsm[SV_PH_MAX][EV_MAX])(struct sv_unit *u) = {
+    [SV_PH_IDLE] =
+        {
+            [EV_START] = act_spawn,
+            [EV_STOP] = act_stop_idle,
+        },
+    [SV_PH_SPAWNED] =
+        {
+            [EV_STOP] = act_kill_now,
+            [EV_HELLO] = act_hello,
+            [EV_EXIT] = act_died,
+        },
+    [SV_PH_STARTING] =
+        {
+            /* EV_STOP: act_ready sees !want_run and stops */
+            [EV_READY] = act_ready,
+            [EV_EXIT] = act_died,
+        },
+    [SV_PH_RUNNING] =
+        {
+            [EV_STOP] = act_stop_running,
+            [EV_EXIT] = act_died,
+        },
+    [SV_PH_STOPPING] =
+        {
+            [EV_EXIT] = act_stopped,
+            [EV_TIMER] = act_stop_timeout,
+        },
+    [SV_PH_BACKOFF] =
+        {
+            [EV_STOP] = act_stop_idle,
+            [EV_TIMER] = act_spawn,
+        },
+    [SV_PH_FAILED] =
+        {
+            [EV_START] = act_restart_now,
+            [EV_STOP] = act_stop_idle,
+        },
+};
+
+static void dispatch(struct sv_unit *u, enum sv_event ev)
+{
+	void (*act)(struct sv_unit *) = fsm[u->phase][ev];
+
+	if (act)
+		act(u);
+}
+
+/* --- messages ------------------------------------------------------------ */
+
+#define K(kind) (1u << (kind))
+#define K_ALL                                                         \
+	(K(SV_UNIT_CONNECTOR) | K(SV_UNIT_SOURCE) | K(SV_UNIT_SINK) | \
+	 K(SV_UNIT_VALIDATE))
+#define K_TASKS (K(SV_UNIT_CONNECTOR) | K(SV_UNIT_SOURCE) | K(SV_UNIT_SINK))
+#define P(ph)   (1u << (ph))
+#define P_UP    (P(SV_PH_STARTING) | P(SV_PH_RUNNING) | P(SV_PH_STOPPING))
+
+static int msg_hello(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
+                     nng_msg *m, char *err, size_t errlen)
+{
+	struct proto_hello h;
+	uint64_t peer = 0;
+	nng_pipe p = nng_msg_get_pipe(m);
+
+	if (proto_hello_unpack(rd, nf, &h) || !proto_rd_done(rd)) {
+		snprintf(err, errlen, "malformed HELLO");
+		return -EPROTO;
+	}
+	if (h.version != PROTO_VERSION) {
+		snprintf(err, errlen, "protocol version %llu, expected %d",
+		         (unsigned long long)h.version, PROTO_VERSION);
+		return -EPROTO;
+	}
+	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &peer) ||
+	    peer != (uint64_t)u->pid || h.pid != (uint64_t)u->pid) {
+		/* not our child: drop that connection only */
+		sv_ulog(SV_LOG_WARN, "SV-UNIT-PEER", u->conn, u->task,
+		        "rejected a connection from pid %llu (expected %d)",
+		        (unsigned long long)peer, (int)u->pid);
+		nng_pipe_close(p);
+		return 1;
+	}
+	/* one connection per process: with its path gone nobody else can
+	 * dial in (closing the listener would close this pipe too) */
+	if (u->listener_open) {
+		unlink(u->sockpath);
+		u->listener_open = false;
+	}
+	dispatch(u, EV_HELLO);
+	return 0;
+}
+
+static int msg_ready(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
+                     nng_msg *m, char *err, size_t errlen)
+{
+	(void)m;
+	if (proto_empty_unpack(rd, nf) || !proto_rd_done(rd)) {
+		snprintf(err, errlen, "malformed READY");
+		return -EPROTO;
+	}
+	dispatch(u, EV_READY);
+	return 0;
+}
+
+static int msg_failed(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
+                      nng_msg *m, char *err, size_t errlen)
+{
+	struct proto_failed f;
+
+	(void)m;
+	if (proto_failed_unpack(rd, nf, &f) || !proto_rd_done(rd)) {
+		snprintf(err, errlen, "malformed FAILED");
+		return -EPROTO;
+	}
+	u->fail_kind = f.kind;
+	free(u->fail_msg);
+	if (asprintf(&u->fail_msg, "%.*s", (int)f.trace.n, f.trace.p) < 0)
+		u->fail_msg = NULL;
+	ulog(u, SV_LOG_ERROR, "SV-UNIT-TASK-FAILED", "%s reports: %.*s",
+	     sv_unit_label(u), (int)f.message.n, f.message.p);
+	/* the exit that follows decides what happens */
+	return 0;
+}
+
+static int msg_stopped(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
+                       nng_msg *m, char *err, size_t errlen)
+{
+	(void)m;
+	(void)u;
+	if (proto_empty_unpack(rd, nf) || !proto_rd_done(rd)) {
+		snprintf(err, errlen, "malformed STOPPED");
+		return -EPROTO;
+	}
+	return 0; /* its exit follows */
+}
+
+static int msg_log(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
+                   nng_msg *m, char *err, size_t errlen)
+{
+	struct proto_log l;
+	int level;
+
+	(void)m;
+	if (proto_log_unpack(rd, nf, &l) || !proto_rd_done(rd)) {
+		snprintf(err, errlen, "malformed LOG");
+		return -EPROTO;
+	}
+	level = l.level <= SV_LOG_ERROR  ? SV_LOG_ERROR
+	        : l.level <= SV_LOG_WARN ? SV_LOG_WARN
+	        : l.level <= SV_LOG_INFO ? SV_LOG_INFO
+	                                 : SV_LOG_DEBUG;
+	if (sv_log_level >= level)
+		sv_log_write(level, 'T', "TH-LOG", u->conn, u->task, "%.*s",
+		             (int)l.message.n, l.message.p);
+	return 0;
+}
+
+static int msg_pong(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
+                    nng_msg *m, char *err, size_t errlen)
+{
+	uint64_t n;
+
+	(void)m;
+	if (proto_u64_unpack(rd, nf, &n) || !proto_rd_done(rd) ||
+	    n > u->ping_n) {
+		snprintf(err, errlen, "malformed PONG");
+		return -EPROTO;
+	}
+	u->last_pong_ms = sv_now_ms();
+	return 0;
+}
+
+static int msg_task_configs(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
+                            nng_msg *m, char *err, size_t errlen)
+{
+	struct proto_task_configs tc;
+	json_t *list = json_array();
+	struct proto_rd it;
+	int rc = -EPROTO;
+
+	(void)m;
+	if (!list)
+		return -ENOMEM;
+	if (proto_task_configs_unpack(rd, nf, &tc) || !proto_rd_done(rd)) {
+		snprintf(err, errlen, "malformed TASK_CONFIGS");
+		goto out;
+	}
+	it = tc.tasks;
+	for (uint32_t i = 0; i < tc.tasks_n; i++) {
+		json_t *obj = json_object();
+		uint32_t n;
+
+		if (!obj || json_array_append_new(list, obj) ||
+		    proto_rd_map(&it, &n))
+			goto out;
+		for (uint32_t j = 0; j < n; j++) {
+			struct proto_str k, v;
+			json_t *js;
+			char key[256];
+
+			if (proto_kv_next(&it, &k, &v))
+				goto out;
+			js = json_stringn(v.p, v.n);
+			if (!js || k.n >= sizeof(key) ||
+			    memchr(k.p, '\0', k.n)) {
+				json_decref(js);
+				snprintf(err, errlen,
+				         "TASK_CONFIGS with a key or value "
+				         "that is not valid UTF-8 text");
+				goto out;
+			}
+			memcpy(key, k.p, k.n);
+			key[k.n] = '\0';
+			if (json_object_set_new(obj, key, js))
+				goto out;
+		}
+	}
+	rc = 0;
+	if (u->ops->task_configs)
+		u->ops->task_configs(u, list);
+out:
+	json_decref(list);
+	return rc;
+}
+
+static int msg_validation(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
+                          nng_msg *m, char *err, size_t errlen)
+{
+	struct proto_validation v;
+	json_t *list = json_array();
+	struct proto_rd it;
+	int rc = -EPROTO;
+
+	(void)m;
+	if (!list)
+		return -ENOMEM;
+	if (proto_validation_unpack(rd, nf, &v) || !proto_rd_done(rd)) {
+		snprintf(err, errlen, "malformed VALIDATION");
+		goto out;
+	}
+	it = v.errors;
+	for (uint32_t i = 0; i < v.errors_n; i++) {
+		struct proto_str k, msg;
+		json_t *pair;
+
+		if (proto_pair_next(&it, &k, &msg))
+			goto out;
+		pair =
+		    json_pack("[s%s%]", k.p, (size_t)k.n, msg.p, (size_t)msg.n);
+		if (!pair || json_array_append_new(list, pair)) {
+			snprintf(err, errlen,
+			         "VALIDATION with text that is "
+			         "not valid UTF-8");
+			goto out;
+		}
+	}
+	rc = 0;
+	u->validated = true;
+	if (u->ops->validated)
+		u->ops->validated(u, list, NULL);
+out:
+	json_decref(list);
+	return rc;
+}
+
+static int msg_source_batch(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
+                            nng_msg *m, char *err, size_t errlen)
+{
+	int rc = sv_src_on_batch(u->src, rd, nf, m, err, errlen);
+
+	return rc == 0 ? 2 : rc; /* 2: the frame was taken */
+}
+
+static int msg_sink_ack(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
+                        nng_msg *m, char *err, size_t errlen)
+{
+	(void)m;
+	return sv_sink_on_ack(u->sink, rd, nf, err, errlen);
+}
+
+static int msg_sink_flushed(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
+                            nng_msg *m, char *err, size_t errlen)
+{
+	(void)m;
+	return sv_sink_on_flushed(u->sink, rd, nf, err, errlen);
+}
+
+/*
+ * What a taskhost may send: the unit kinds allowed to send it and the
+ * phases it may arrive in. Handlers return 0 (handled), 1 (ignored), 2
+ * (handled and the frame kept), or -EPROTO with the reason.
+ */
+static const struct msg_rule {
+	uint32_t type;
+	unsigned kinds;
+	unsigned phases;
+	int (*handle)(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
+	              nng_msg *m, char *err, size_t errlen);
+} msg_rules[] = {
+    {PROTO_HELLO, K_ALL, P(SV_PH_SPAWNED), msg_hello},
+    {PROTO_READY, K_TASKS, P(SV_PH_STARTING), msg_ready},
+    {PROTO_FAILED, K_ALL, P_UP, msg_failed},
+    {PROTO_STOPPED, K_TASKS, P(SV_PH_STOPPING), msg_stopped},
+    {PROTO_LOG, K_ALL, P_UP, msg_log},
+    {PROTO_PONG, K_ALL, P_UP, msg_pong},
+    {PROTO_TASK_CONFIGS, K(SV_UNIT_CONNECTOR),
+     P(SV_PH_RUNNING) | P(SV_PH_STOPPING), msg_task_configs},
+    {PROTO_VALIDATION, K(SV_UNIT_VALIDATE), P(SV_PH_STARTING), msg_validation},
+    {PROTO_SOURCE_BATCH, K(SV_UNIT_SOURCE),
+     P(SV_PH_RUNNING) | P(SV_PH_STOPPING), msg_source_batch},
+    {PROTO_SINK_ACK, K(SV_UNIT_SINK), P(SV_PH_RUNNING) | P(SV_PH_STOPPING),
+     msg_sink_ack},
+    {PROTO_SINK_FLUSHED, K(SV_UNIT_SINK), P(SV_PH_RUNNING) | P(SV_PH_STOPPING),
+     msg_sink_flushed},
+};
+
+static const struct msg_rule *find_rule(uint32_t type)
+{
+	for (size_t i = 0; i < sizeof(msg_rules) / sizeof(msg_rules[0]); i++)
+		if (msg_rules[i].type == type)
+			return &msg_rules[i];
+	return NULL;
+}
+
+/* Handles one frame. Returns false if the unit's process was failed. */
+static bool handle_frame(struct sv_unit *u, nng_msg *m)
+{
+	const struct msg_rule *r;
+	struct proto_rd rd;
+	uint32_t type, nf;
+	char err[512] = "";
+	int rc;
+
+	if (proto_frame_open(&rd, nng_msg_body(m), nng_msg_len(m), &type,
+	                     &nf)) {
+		size_t len = nng_msg_len(m);
+
+		nng_msg_free(m);
+		sv_unit_fail(u,
+		             "protocol violation: a frame that is not a "
+		             "sluice message (%zu bytes)",
+		             len);
+		return false;
+	}
+	r = find_rule(type);
+	if (!r || !(r->kinds & K(u->kind)) || !(r->phases & P(u->phase))) {
+		nng_msg_free(m);
+		sv_unit_fail(u,
+		             "protocol violation: %s (%u) is not allowed from "
+		             "a %s unit in this phase",
+		             proto_type_name(type), type,
+		             u->kind == SV_UNIT_SOURCE     ? "source task"
+		             : u->kind == SV_UNIT_SINK     ? "sink task"
+		             : u->kind == SV_UNIT_VALIDATE ? "validation"
+		                                           : "connector");
+		return false;
+	}
+	rc = r->handle(u, &rd, nf, m, err, sizeof(err));
+	if (rc != 2)
+		nng_msg_free(m);
+	if (rc < 0) {
+		sv_unit_fail(u, "protocol violation: %s: %s",
+		             proto_type_name(type), *err ? err : strerror(-rc));
+		return false;
+	}
+	return true;
+}
+
+static void drain(struct sv_unit *u)
+{
+	uint64_t gen = u->gen;
+
+	/* handlers may end the process: stop when it changed */
+	while (u->sock_open && u->gen == gen) {
+		nng_msg *m;
+
+		if (nng_recvmsg(u->sock, &m, NNG_FLAG_NONBLOCK) != 0)
+			break;
+		if (!handle_frame(u, m))
+			break;
+	}
+}
+
+static void on_recv(evutil_socket_t fd, short what, void *arg)
+{
+	struct sv_unit *u = arg;
+
+	(void)fd;
+	(void)what;
+	sv_unit_ref(u);
+	drain(u);
+	sv_unit_unref(u);
+}
+
+static void on_pid(evutil_socket_t fd, short what, void *arg)
+{
+	struct sv_unit *u = arg;
+	int status = 0;
+
+	(void)fd;
+	(void)what;
+	sv_unit_ref(u);
+	/* what it said before it died (FAILED) comes first */
+	drain(u);
+	if (u->pid > 0 && waitpid(u->pid, &status, 0) == u->pid) {
+		/* and whatever is left of its process group */
+		kill(-u->pid, SIGKILL);
+		u->pid = 0;
+		exit_status = status;
+		sv_spawn_describe_status(status, exit_how, sizeof(exit_how));
+		close_process(u);
+		dispatch(u, EV_EXIT);
+	}
+	sv_unit_unref(u);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sv_unit *u = arg;
+
+	(void)fd;
+	(void)what;
+	sv_unit_ref(u);
+	dispatch(u, EV_TIMER);
+	sv_unit_unref(u);
+}
+
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+	struct sv_unit *u = arg;
+	struct sv_worker *w = u->ctx->w;
+	int64_t quiet = sv_now_ms() - u->last_pong_ms;
+
+	(void)fd;
+	(void)what;
+	if (!u->pid || u->phase == SV_PH_STOPPING)
+		return;
+	if (quiet > w->heartbeat_timeout_ms) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "no heartbeat for %lld ms",
+		         (long long)quiet);
+		ulog(u, SV_LOG_ERROR, "SV-UNIT-HEARTBEAT", "%s: %s: SIGKILL",
+		     sv_unit_label(u), why);
+		set_trace(u, why);
+		u->permanent = false;
+		kill_process(u, SIGKILL);
+		/* the exit event restarts it; this trace explains why */
+		free(u->fail_msg);
+		u->fail_msg = strdup(why);
+		u->fail_kind = u->fail_msg ? PROTO_FAIL_PLUGIN : 0;
+		return;
+	}
+	if (u->phase == SV_PH_SPAWNED)
+		return; /* no channel yet; HELLO is due within the timeout */
+	if (proto_u64_pack(&u->pk, PROTO_PING, ++u->ping_n) == 0)
+		sv_unit_send(u);
+}
+
+/* --- public ------------------------------------------------------------- */
+
+void sv_unit_fail(struct sv_unit *u, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ulog(u, SV_LOG_ERROR, "SV-UNIT-VIOLATION", "%s: %s: killing it",
+	     sv_unit_label(u), msg);
+	set_trace(u, msg);
+	u->permanent = true;
+	free(u->fail_msg);
+	u->fail_msg = NULL;
+	u->fail_kind = 0;
+	if (u->pid > 0) {
+		kill_process(u, SIGKILL);
+		/* the exit event finishes the job */
+		return;
+	}
+	if (u->phase != SV_PH_IDLE && u->phase != SV_PH_FAILED)
+		enter(u, SV_PH_FAILED);
+}
+
+void sv_unit_start(struct sv_unit *u)
+{
+	u->want_run = true;
+	dispatch(u, EV_START);
+}
+
+void sv_unit_stop(struct sv_unit *u)
+{
+	u->want_run = false;
+	u->stop_notify = true;
+	if (u->phase == SV_PH_STARTING || u->phase == SV_PH_STOPPING)
+		return; /* act_ready or the exit finishes it */
+	dispatch(u, EV_STOP);
+}
+
+void sv_unit_pause(struct sv_unit *u, bool pause)
+{
+	u->want_pause = pause;
+	if (u->phase != SV_PH_RUNNING)
+		return;
+	if (u->sink) {
+		sv_sink_pause(u->sink, pause);
+	} else if (u->kind == SV_UNIT_SOURCE) {
+		if (proto_empty_pack(&u->pk,
+		                     pause ? PROTO_PAUSE : PROTO_RESUME) == 0)
+			sv_unit_send(u);
+	}
+	notify_status(u);
+}
+
+void sv_unit_settled(struct sv_unit *u)
+{
+	if (u->phase == SV_PH_IDLE || u->phase == SV_PH_FAILED) {
+		if (u->want_run || !u->ops->stopped)
+			return;
+		u->ops->stopped(u);
+	}
+}
+
+const char *sv_unit_state(const struct sv_unit *u)
+{
+	switch (u->phase) {
+	case SV_PH_RUNNING:
+	case SV_PH_STOPPING:
+		return u->want_pause ? "PAUSED" : "RUNNING";
+	case SV_PH_SPAWNED:
+	case SV_PH_STARTING:
+		return u->restarts ? "RESTARTING" : "UNASSIGNED";
+	case SV_PH_BACKOFF:
+		return "RESTARTING";
+	case SV_PH_FAILED:
+		return "FAILED";
+	default:
+		return "UNASSIGNED";
+	}
+}
+
+struct sv_unit *sv_unit_new(struct sv_ctx *ctx, enum sv_unit_kind kind,
+                            const char *conn, int task,
+                            const struct sv_plugin *plugin, json_t *config,
+                            json_t *conn_config, const struct sv_unit_ops *ops,
+                            void *opaque, char *err, size_t errlen)
+{
+	struct sv_unit *u = calloc(1, sizeof(*u));
+
+	if (!u) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	u->ctx = ctx;
+	u->ops = ops;
+	u->opaque = opaque;
+	u->kind = kind;
+	u->id = ++ctx->next_id;
+	u->task = task;
+	u->plugin = plugin;
+	u->pidfd = u->logfd = -1;
+	u->refs = 1;
+	u->log_tokens = LOG_BURST;
+	u->log_tokens_at = sv_now_ms();
+	msgpack_sbuffer_init(&u->sb);
+	msgpack_packer_init(&u->pk, &u->sb, msgpack_sbuffer_write);
+	u->conn = strdup(conn);
+	u->config = json_deep_copy(config);
+	u->conn_config = json_deep_copy(conn_config);
+	u->ev_timer = evtimer_new(ctx->base, on_timer, u);
+	u->ev_hb = event_new(ctx->base, -1, EV_PERSIST, on_heartbeat, u);
+	if (!u->conn || !u->config || !u->conn_config || !u->ev_timer ||
+	    !u->ev_hb) {
+		snprintf(err, errlen, "out of memory");
+		goto out_free;
+	}
+	if (kind == SV_UNIT_SOURCE && !(u->src = sv_src_new(u))) {
+		snprintf(err, errlen, "out of memory");
+		goto out_free;
+	}
+	if (kind == SV_UNIT_SINK && !(u->sink = sv_sink_new(u, err, errlen)))
+		goto out_free;
+	return u;
+out_free:
+	sv_unit_free(u);
+	return NULL;
+}
+
+static void destroy(struct sv_unit *u)
+{
+	if (u->pid > 0) {
+		kill_process(u, SIGKILL);
+		waitpid(u->pid, NULL, 0);
+		u->pid = 0;
+	}
+	close_process(u);
+	sv_src_free(u->src);
+	sv_sink_free(u->sink);
+	if (u->ev_timer)
+		event_free(u->ev_timer);
+	if (u->ev_hb)
+		event_free(u->ev_hb);
+	msgpack_sbuffer_destroy(&u->sb);
+	json_decref(u->config);
+	json_decref(u->conn_config);
+	free(u->conn);
+	free(u->trace);
+	free(u->fail_msg);
+	free(u);
+}
+
+void sv_unit_ref(struct sv_unit *u)
+{
+	u->refs++;
+}
+
+void sv_unit_unref(struct sv_unit *u)
+{
+	if (--u->refs == 0)
+		destroy(u);
+}
+
+void sv_unit_free(struct sv_unit *u)
+{
+	if (!u)
+		return;
+	u->dead = true;
+	u->ops = &no_ops;
+	sv_unit_unref(u);
+}
