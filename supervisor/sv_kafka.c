@@ -234,6 +234,43 @@ rd_kafka_conf_t *sv_kafka_conf(struct sv_kafka *k, const char *const *dflts,
 	return conf;
 }
 
+/* embedded.topics=name:partitions[:replication],...: topics the embedded
+ * cluster creates at start (it auto-creates others with 4 partitions). */
+static int create_embedded_topics(struct sv_kafka *k, char *err, size_t errlen)
+{
+	const char *spec = sv_worker_get(k->w, "embedded.topics");
+	char *copy, *tok, *save = NULL;
+	int rc = 0;
+
+	if (!spec || !*spec)
+		return 0;
+	if (!(copy = strdup(spec)))
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ", ", &save); tok && rc == 0;
+	     tok = strtok_r(NULL, ", ", &save)) {
+		char *c1 = strchr(tok, ':'), *c2 = NULL;
+		int parts = 1, repl = -1;
+
+		if (c1) {
+			*c1++ = '\0';
+			parts = atoi(c1);
+			if ((c2 = strchr(c1, ':')))
+				repl = atoi(c2 + 1);
+		}
+		rc = sv_mock_topic_check(sv_mock_nbrokers(k->mock), tok, parts,
+					 repl, err, errlen);
+		if (rc == 0)
+			rc = sv_mock_topic_create(k->mock, tok, parts, repl);
+		if (rc && rc != -EEXIST && !*err)
+			snprintf(err, errlen,
+				 "embedded.topics: cannot create %s", tok);
+		if (rc == -EEXIST)
+			rc = 0;
+	}
+	free(copy);
+	return rc;
+}
+
 static void serve_producer(void *arg)
 {
 	struct sv_kafka *k = arg;
@@ -284,6 +321,9 @@ int sv_kafka_init(struct sv_kafka *k, struct event_base *base,
 		if (!(w->bootstrap_owned = strdup(sv_mock_bootstraps(k->mock))))
 			goto out_nomem;
 		w->bootstrap = w->bootstrap_owned;
+		err[0] = '\0';
+		if (create_embedded_topics(k, err, errlen))
+			goto out_fail;
 		sv_warn("SV-EMBEDDED-KAFKA",
 		        "EMBEDDED KAFKA at %s: an in-process test cluster; "
 		        "data lives in memory only and is LOST when sluiced "

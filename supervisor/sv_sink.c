@@ -292,8 +292,12 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		struct tp *t =
 		    tp_find(s, p->topic, strlen(p->topic), p->partition);
 
-		if (t && !p->err && p->offset > t->committed)
+		if (t && !p->err && p->offset > t->committed) {
 			t->committed = p->offset;
+			slog(s, SV_LOG_DEBUG, "SV-SINK-COMMITTED",
+			     "committed %s-%d at %lld", t->topic,
+			     (int)t->partition, (long long)t->committed);
+		}
 	}
 }
 

@@ -123,7 +123,8 @@ int sv_unit_send(struct sv_unit *u)
 
 bool sv_unit_live(const struct sv_unit *u)
 {
-	return u->phase == SV_PH_RUNNING && u->sock_open;
+	return (u->phase == SV_PH_RUNNING || u->phase == SV_PH_STOPPING) &&
+	       u->sock_open;
 }
 
 /* Relays the complete lines of the child's stdout/stderr, rate-limited. */
@@ -186,8 +187,9 @@ static void on_log(evutil_socket_t fd, short what, void *arg)
 	event_del(u->ev_log);
 }
 
-/* Closes everything of the current process but the pid itself. */
-static void close_process(struct sv_unit *u)
+/* Closes the channel: after its last message (STOPPED, FAILED,
+ * VALIDATION) the taskhost waits for this to exit. */
+static void close_channel(struct sv_unit *u)
 {
 	if (u->ev_recv) {
 		event_free(u->ev_recv);
@@ -202,6 +204,12 @@ static void close_process(struct sv_unit *u)
 		unlink(u->sockpath);
 		u->sockpath[0] = '\0';
 	}
+}
+
+/* Closes everything of the current process but the pid itself. */
+static void close_process(struct sv_unit *u)
+{
+	close_channel(u);
 	if (u->ev_log) {
 		if (u->logfd != -1)
 			on_log(u->logfd, EV_READ, u);
@@ -812,7 +820,8 @@ static int msg_failed(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
 		u->fail_msg = NULL;
 	ulog(u, SV_LOG_ERROR, "SV-UNIT-TASK-FAILED", "%s reports: %.*s",
 	     sv_unit_label(u), (int)f.message.n, f.message.p);
-	/* the exit that follows decides what happens */
+	/* its last word: the exit that follows decides what happens */
+	close_channel(u);
 	return 0;
 }
 
@@ -825,7 +834,8 @@ static int msg_stopped(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
 		snprintf(err, errlen, "malformed STOPPED");
 		return -EPROTO;
 	}
-	return 0; /* its exit follows */
+	close_channel(u); /* its exit follows */
+	return 0;
 }
 
 static int msg_log(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
@@ -950,6 +960,7 @@ static int msg_validation(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
 	}
 	rc = 0;
 	u->validated = true;
+	close_channel(u);
 	if (u->ops->validated)
 		u->ops->validated(u, list, NULL);
 out:

@@ -183,7 +183,7 @@ void sv_unit_send_stop(struct sv_unit *u);
 /* Sends what u->sb holds as one frame. 0 or -EIO. */
 int sv_unit_send(struct sv_unit *u);
 
-/* True while a process is up and may be sent data. */
+/* True while a started process (READY, possibly stopping) listens. */
 bool sv_unit_live(const struct sv_unit *u);
 
 /* Kafka Connect's state name for the unit: UNASSIGNED, RUNNING, PAUSED,

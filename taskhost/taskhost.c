@@ -187,6 +187,7 @@ int main(int argc, char **argv)
 		return TH_EXIT_TEMPORARY;
 	}
 	rc = th_task_run(&ipc, sb, &spec);
+	th_ipc_finish(&ipc, rc, 5000);
 	th_ipc_close(&ipc);
 	return rc;
 out_usage:

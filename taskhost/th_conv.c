@@ -237,27 +237,43 @@ static bool try_neighbour(char *buf, size_t size, int p, double d,
 	return false;
 }
 
+/* Formats d with p + 1 significant digits into buf; whether they (or, at
+ * a power of two, a neighbour) read back as d. */
+static bool digits_ok(char *buf, size_t size, int p, double d, bool is_float,
+                      bool pow2)
+{
+	snprintf(buf, size, "%.*e", p, d);
+	if (reads_back(buf, d, is_float))
+		return true;
+	return pow2 && try_neighbour(buf, size, p, d, is_float);
+}
+
 size_t th_conv_digits(double d, bool is_float, char digits[32], int *exp10)
 {
 	char buf[48];
-	int maxp = is_float ? 8 : 16, p, e2;
+	int lo = 1, hi = is_float ? 8 : 16, e2;
 	bool pow2;
 	size_t n = 0;
 	char *q;
 
 	d = fabs(d);
 	pow2 = frexp(d, &e2) == 0.5;
-	/* Java considers two-digit decimals even when one digit would do
-	 * (Double.MIN_VALUE prints as 4.9E-324), so start at two. */
-	for (p = 1; p < maxp; p++) {
-		snprintf(buf, sizeof(buf), "%.*e", p, d);
-		if (reads_back(buf, d, is_float))
-			break;
-		if (pow2 && try_neighbour(buf, sizeof(buf), p, d, is_float))
-			break;
+	/*
+	 * The shortest precision that reads back. Java considers two-digit
+	 * decimals even when one digit would do (Double.MIN_VALUE prints as
+	 * 4.9E-324), so start at two. Whether some decimal of a length reads
+	 * back only improves with the length, so bisect; 17 digits (9 for a
+	 * float) always do.
+	 */
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (digits_ok(buf, sizeof(buf), mid, d, is_float, pow2))
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
-	if (p == maxp)
-		snprintf(buf, sizeof(buf), "%.*e", p, d);
+	digits_ok(buf, sizeof(buf), lo, d, is_float, pow2);
 	for (q = buf; *q && *q != 'e'; q++)
 		if (*q >= '0' && *q <= '9')
 			digits[n++] = *q;

@@ -110,10 +110,15 @@ static int append(struct th_buf *b, const struct conn_schema *s,
 	case CONN_INT16:
 	case CONN_INT32:
 	case CONN_INT64:
-		if (th_conv_is_logical(s, CONN_LOGICAL_DATE))
+		/* Date and Time are INT32, Timestamp INT64; a schema that
+		 * says otherwise is printed as a plain number. */
+		if (th_conv_is_logical(s, CONN_LOGICAL_DATE) &&
+		    v->type == CONN_INT32)
 			return fmt_instant(b, v->u.i * ms_per_day);
-		if (th_conv_is_logical(s, CONN_LOGICAL_TIME) ||
-		    th_conv_is_logical(s, CONN_LOGICAL_TIMESTAMP))
+		if ((th_conv_is_logical(s, CONN_LOGICAL_TIME) &&
+		     v->type == CONN_INT32) ||
+		    (th_conv_is_logical(s, CONN_LOGICAL_TIMESTAMP) &&
+		     v->type == CONN_INT64))
 			return fmt_instant(b, v->u.i);
 		return th_buf_printf(b, "%" PRId64, v->u.i);
 	case CONN_FLOAT32:
@@ -285,6 +290,7 @@ struct parsed {
 	const struct conn_value *v;
 };
 
+/* An ISO time, timestamp or date; -EINVAL if t is none of them. */
 static int parse_temporal(struct conn_arena *a, const char *t, size_t n,
                           struct parsed *out)
 {
@@ -293,25 +299,25 @@ static int parse_temporal(struct conn_arena *a, const char *t, size_t n,
 	if (n == 13) {
 		ms = parse_time(t);
 		if (ms < 0 || ms > INT32_MAX)
-			return 1;
+			return -EINVAL;
 		out->s = th_host.schema_time(a);
 		out->v = th_host.value_int(a, CONN_INT32, ms);
 	} else if (n == 24 && t[10] == 'T') {
 		days = parse_date(t);
 		ms = parse_time(t + 11);
 		if (days == INT64_MIN || ms < 0)
-			return 1;
+			return -EINVAL;
 		out->s = th_host.schema_timestamp(a);
 		out->v =
 		    th_host.value_int(a, CONN_INT64, days * ms_per_day + ms);
 	} else if (n == 10) {
 		days = parse_date(t);
 		if (days == INT64_MIN || days < INT32_MIN || days > INT32_MAX)
-			return 1;
+			return -EINVAL;
 		out->s = th_host.schema_date(a);
 		out->v = th_host.value_int(a, CONN_INT32, days);
 	} else {
-		return 1;
+		return -EINVAL;
 	}
 	return out->s && out->v ? 0 : -ENOMEM;
 }
@@ -353,7 +359,8 @@ static bool exact_integer(const char *d, size_t nd, int64_t e, bool neg,
 }
 
 /*
- * Parses t as Java's new BigDecimal(t) would; 1 if it is not a number.
+ * Parses t as Java's new BigDecimal(t) would; -EINVAL if it is not a
+ * number (or too long to bother with), -ENOMEM.
  * The result is typed as Values.parse does: an exact integer gets the
  * smallest INT type; else FLOAT32 if the scale is not 0 and the value fits
  * a float, FLOAT64 likewise, else a Decimal.
@@ -371,10 +378,10 @@ static int parse_number(struct conn_arena *a, const char *t, size_t n,
 	bool neg = false;
 	const void *p;
 	size_t plen;
-	int rc = 1;
+	int rc = -EINVAL;
 
 	if (n > TH_CONV_DECIMAL_MAX_DIGITS)
-		return 1;
+		return -EINVAL;
 	digits = malloc(n + 1);
 	text = malloc(n + 1);
 	if (!digits || !text) {
@@ -459,7 +466,7 @@ static int header_to(struct th_conv *c, const char *topic, const char *hkey,
 	struct parsed out = {0};
 	const char *t = in->p;
 	size_t n = in->n;
-	int rc = 1;
+	int rc = -EINVAL;
 
 	(void)c;
 	(void)topic;
@@ -489,10 +496,10 @@ static int header_to(struct th_conv *c, const char *topic, const char *hkey,
 	}
 	if (n && t[0] >= '0' && t[0] <= '9')
 		rc = parse_temporal(a, t, n, &out);
-	if (rc > 0 && n &&
+	if (rc == -EINVAL && n &&
 	    ((t[0] >= '0' && t[0] <= '9') || t[0] == '+' || t[0] == '-'))
 		rc = parse_number(a, t, n, &out);
-	if (rc < 0)
+	if (rc == -ENOMEM)
 		return th_conv_error(err, errlen, rc, "Out of memory");
 	if (rc == 0) {
 		*s = out.s;

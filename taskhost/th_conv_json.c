@@ -190,6 +190,20 @@ static int put_string(struct jwriter *w, const char *s, size_t n)
 	return rc ? rc : th_buf_putc(w->b, '"');
 }
 
+static int put_int(struct jwriter *w, int64_t i)
+{
+	char buf[24], *q = buf + sizeof(buf);
+	uint64_t m = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+
+	do {
+		*--q = (char)('0' + m % 10);
+		m /= 10;
+	} while (m);
+	if (i < 0)
+		*--q = '-';
+	return th_buf_append(w->b, q, (size_t)(buf + sizeof(buf) - q));
+}
+
 static int put_cstring(struct jwriter *w, const char *s)
 {
 	return put_string(w, s, strlen(s));
@@ -335,7 +349,16 @@ static int wrong_type(struct jwriter *w, const char *what,
 	                     th_type_name(v->type));
 }
 
-/* Logical types: Decimal, Date, Time, Timestamp. 1 if s is none. */
+/* The logical types JsonConverter converts (its LOGICAL_CONVERTERS). */
+static bool is_logical(const struct conn_schema *s)
+{
+	return th_conv_is_logical(s, CONN_LOGICAL_DECIMAL) ||
+	       th_conv_is_logical(s, CONN_LOGICAL_DATE) ||
+	       th_conv_is_logical(s, CONN_LOGICAL_TIME) ||
+	       th_conv_is_logical(s, CONN_LOGICAL_TIMESTAMP);
+}
+
+/* Decimal, Date, Time or Timestamp: is_logical(s). */
 static int write_logical(struct jwriter *w, const struct conn_schema *s,
                          const struct conn_value *v)
 {
@@ -373,14 +396,12 @@ static int write_logical(struct jwriter *w, const struct conn_schema *s,
 	    th_conv_is_logical(s, CONN_LOGICAL_TIME)) {
 		if (v->type != CONN_INT32 || s->type != CONN_INT32)
 			return wrong_type(w, s->name, v);
-		return th_buf_printf(w->b, "%" PRId64, v->u.i);
+		return put_int(w, v->u.i);
 	}
-	if (th_conv_is_logical(s, CONN_LOGICAL_TIMESTAMP)) {
-		if (v->type != CONN_INT64 || s->type != CONN_INT64)
-			return wrong_type(w, s->name, v);
-		return th_buf_printf(w->b, "%" PRId64, v->u.i);
-	}
-	return 1;
+	/* Timestamp */
+	if (v->type != CONN_INT64 || s->type != CONN_INT64)
+		return wrong_type(w, s->name, v);
+	return put_int(w, v->u.i);
 }
 
 static bool all_string_keys(const struct conn_value *m)
@@ -477,11 +498,8 @@ static int write_value(struct jwriter *w, const struct conn_schema *s,
 		    "Conversion error: null value for field that is required "
 		    "and has no default value");
 	}
-	if (s && s->name) {
-		rc = write_logical(w, s, v);
-		if (rc <= 0)
-			return rc;
-	}
+	if (is_logical(s))
+		return write_logical(w, s, v);
 	type = s ? s->type : v->type;
 	if (v->type != type)
 		return wrong_type(w, th_type_name(type), v);
@@ -490,7 +508,7 @@ static int write_value(struct jwriter *w, const struct conn_schema *s,
 	case CONN_INT16:
 	case CONN_INT32:
 	case CONN_INT64:
-		return th_buf_printf(w->b, "%" PRId64, v->u.i);
+		return put_int(w, v->u.i);
 	case CONN_FLOAT32:
 		return put_float(w, v->u.f, true);
 	case CONN_FLOAT64:
@@ -899,7 +917,7 @@ static int read_decimal_number(struct jreader *r, const struct conn_schema *s,
 	return 0;
 }
 
-/* Logical types. 1 if s is none of them. */
+/* Decimal, Date, Time or Timestamp: is_logical(s). */
 static int read_logical(struct jreader *r, const struct conn_schema *s,
                         const json_t *j, const struct conn_value **out)
 {
@@ -959,18 +977,14 @@ static int read_logical(struct jreader *r, const struct conn_schema *s,
 		    th_host.value_int(r->a, CONN_INT32, json_integer_value(j));
 		return *out ? 0 : nomem(r);
 	}
-	if (th_conv_is_logical(s, CONN_LOGICAL_TIMESTAMP)) {
-		if (s->type != CONN_INT64 || !json_is_integer(j))
-			return rfail(
-			    r, -EINVAL,
-			    "Invalid type for Timestamp, underlying "
-			    "representation should be integral but was %s",
-			    node_type(j));
-		*out =
-		    th_host.value_int(r->a, CONN_INT64, json_integer_value(j));
-		return *out ? 0 : nomem(r);
-	}
-	return 1;
+	/* Timestamp */
+	if (s->type != CONN_INT64 || !json_is_integer(j))
+		return rfail(r, -EINVAL,
+		             "Invalid type for Timestamp, underlying "
+		             "representation should be integral but was %s",
+		             node_type(j));
+	*out = th_host.value_int(r->a, CONN_INT64, json_integer_value(j));
+	return *out ? 0 : nomem(r);
 }
 
 static int read_map(struct jreader *r, const struct conn_schema *s,
@@ -1190,11 +1204,8 @@ static int read_value(struct jreader *r, const struct conn_schema *s,
 		             "Invalid null value for required %s field",
 		             th_type_name(s->type));
 	}
-	if (s && s->name) {
-		rc = read_logical(r, s, j, out);
-		if (rc <= 0)
-			return rc;
-	}
+	if (is_logical(s))
+		return read_logical(r, s, j, out);
 	type = s ? s->type : infer_type(j);
 	switch (type) {
 	case CONN_BOOLEAN:

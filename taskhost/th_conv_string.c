@@ -107,10 +107,15 @@ static int java_str(struct th_buf *b, const struct conn_schema *s,
 	case CONN_INT16:
 	case CONN_INT32:
 	case CONN_INT64:
-		if (th_conv_is_logical(s, CONN_LOGICAL_DATE))
+		/* Date and Time are INT32, Timestamp INT64; a schema that
+		 * says otherwise is printed as a plain number. */
+		if (th_conv_is_logical(s, CONN_LOGICAL_DATE) &&
+		    v->type == CONN_INT32)
 			return fmt_java_date(b, v->u.i * 86400000);
-		if (th_conv_is_logical(s, CONN_LOGICAL_TIME) ||
-		    th_conv_is_logical(s, CONN_LOGICAL_TIMESTAMP))
+		if ((th_conv_is_logical(s, CONN_LOGICAL_TIME) &&
+		     v->type == CONN_INT32) ||
+		    (th_conv_is_logical(s, CONN_LOGICAL_TIMESTAMP) &&
+		     v->type == CONN_INT64))
 			return fmt_java_date(b, v->u.i);
 		return th_buf_printf(b, "%" PRId64, v->u.i);
 	case CONN_FLOAT32:

@@ -218,7 +218,8 @@ struct conn_config {
 struct conn_config *th_config_new(const struct conn_option *options,
                                   size_t option_size);
 void th_config_free(struct conn_config *c); /* NULL is fine */
-/* Sets (or replaces) key; 0 or -ENOMEM. */
+/* Sets (or replaces) key; value NULL unsets it. 0, -EINVAL (NULL key, key
+ * or value not UTF-8) or -ENOMEM. */
 int th_config_set(struct conn_config *c, const char *key, const char *value);
 /* The value as set, without defaults; NULL if unset. */
 const char *th_config_raw(const struct conn_config *c, const char *key);

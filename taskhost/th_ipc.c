@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -22,9 +23,16 @@ static void on_pipe_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
 	_exit(atomic_load(&exit_status));
 }
 
-void th_ipc_expect_close(void)
+void th_ipc_finish(struct th_ipc *ipc, int status, int timeout_ms)
 {
-	atomic_store(&exit_status, 0);
+	struct timespec ts = {0, 10 * 1000 * 1000};
+
+	atomic_store(&exit_status, status);
+	if (!ipc->open)
+		return;
+	/* on_pipe_removed ends the process when sluiced closes */
+	for (int waited = 0; waited < timeout_ms; waited += 10)
+		nanosleep(&ts, NULL);
 }
 
 int th_ipc_open(struct th_ipc *ipc, const char *url, char *err, size_t errlen)

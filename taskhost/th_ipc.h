@@ -32,7 +32,13 @@ int th_ipc_send(struct th_ipc *ipc, const msgpack_sbuffer *sb);
  * time, or -EIO. */
 int th_ipc_recv(struct th_ipc *ipc, int timeout_ms, nng_msg **msg);
 
-/* After this, a closed channel exits with status 0 instead of 111. */
-void th_ipc_expect_close(void);
+/*
+ * Ends the conversation: from now on a closed channel exits the process
+ * with `status` (instead of 111), then waits up to timeout_ms for sluiced
+ * to close the channel. sluiced closes it once it has read the last
+ * message (STOPPED, FAILED, VALIDATION), so nothing queued is lost, as it
+ * could be if the taskhost closed first.
+ */
+void th_ipc_finish(struct th_ipc *ipc, int status, int timeout_ms);
 
 #endif /* SLUICE_TH_IPC_H */

@@ -639,7 +639,6 @@ int th_task_run(struct th_ipc *ipc, const struct th_sandbox_ops *sandbox,
 		/* stop the plugin before saying STOPPED, so that what it
 		 * flushes in stop() is done when sluiced hears it */
 		task_fini(&t);
-		th_ipc_expect_close();
 		send_empty(&t, PROTO_STOPPED);
 	}
 out:

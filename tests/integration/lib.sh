@@ -201,6 +201,63 @@ start_devkafka() {
 	BOOTSTRAP=$(cat "$bootfile")
 }
 
+# write_worker FILE [KEY=VALUE...]: writes a worker config for sluiced
+# against $BOOTSTRAP (or the embedded cluster if BOOTSTRAP is empty), with
+# its state in $WORK/state, StringConverter for keys and values, offsets
+# flushed every second, and the extra lines given.
+write_worker() {
+	local file=$1 line
+	shift
+	{
+		echo "bootstrap.servers=${BOOTSTRAP:-embedded}"
+		echo "sluice.state.dir=$WORK/state"
+		echo "offset.storage.file.filename=$WORK/state/offsets.json"
+		echo "offset.flush.interval.ms=1000"
+		echo "key.converter=org.apache.kafka.connect.storage.StringConverter"
+		echo "value.converter=org.apache.kafka.connect.storage.StringConverter"
+		for line in "$@"; do
+			echo "$line"
+		done
+	} >"$file"
+}
+
+# start_sluiced NAME ARGS...: starts build/sluiced with ARGS (its log in
+# $WORK/NAME.err), waits until it logs SV-READY, and sets SLUICED_PID.
+# Returns 1 if it exits or is not ready within 20 s.
+start_sluiced() {
+	local name=$1
+	shift
+	spawn "$name" "$BUILD/sluiced" "$@"
+	SLUICED_PID=$SPAWNED_PID
+	wait_until 20 sluiced_ready "$name" "$SLUICED_PID"
+	grep -q SV-READY "$WORK/$name.err"
+}
+
+sluiced_ready() {
+	grep -q SV-READY "$WORK/$1.err" || dead "$2"
+}
+
+# task_pid LOG CONN TASK: the pid of the running taskhost of a task
+# ("-" for the connector instance), from the newest SV-UNIT-RUNNING line.
+task_pid() {
+	grep -E "SV-UNIT-RUNNING task=$3 conn=$2 " "$1" | tail -n 1 |
+		sed -E 's/.*\(pid ([0-9]+)\)$/\1/'
+}
+
+# lines FILE: the number of lines in FILE (0 if it does not exist).
+lines() {
+	if [[ -e $1 ]]; then
+		wc -l <"$1"
+	else
+		echo 0
+	fi
+}
+
+# has_lines FILE N: whether FILE has at least N lines.
+has_lines() {
+	(($(lines "$1") >= $2))
+}
+
 # lib_cleanup: the EXIT trap. Stops what spawn started, removes $WORK.
 lib_cleanup() {
 	local pid alive_pids=() n
