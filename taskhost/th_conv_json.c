@@ -37,9 +37,10 @@
  * value in the first key's place, as Jackson's ObjectNode does. As an
  * extension, "NaN", "Infinity" and "-Infinity" read back as FLOAT32/64
  * values, so that what we write round-trips. A NUMERIC Decimal written as
- * a non-integer JSON number is read through a double, so it keeps at most
- * 17 significant digits. schemas.cache.size is accepted and ignored: we
- * build schemas per message.
+ * a non-integer JSON number is read through a double: one with more than
+ * 15 significant digits, or for a scale beyond +-300, is refused (it
+ * could not be read exactly). schemas.cache.size is accepted and
+ * ignored: we build schemas per message.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -378,12 +379,13 @@ static int write_logical(struct jwriter *w, const struct conn_schema *s,
 		/* BigInteger.toByteArray() is minimal; so is what Kafka
 		 * writes for the same number. */
 		th_conv_decimal_trim(&p, &n);
-		if (!w->decimal_numeric)
-			return put_base64(w, p, n);
+		/* Decimal.fromLogical checks the scale in either format. */
 		if (th_conv_decimal_scale(s, &scale) != 0)
 			return th_conv_error(w->err, w->errlen, -EINVAL,
 			                     "Invalid Decimal schema: scale "
 			                     "parameter not found.");
+		if (!w->decimal_numeric)
+			return put_base64(w, p, n);
 		rc = th_conv_fmt_decimal(w->b, p, n, scale);
 		if (rc == -EINVAL)
 			return th_conv_error(
@@ -838,8 +840,13 @@ static struct conn_value *new_value(struct jreader *r, uint32_t type)
 	return v;
 }
 
-/* Splits a JSON number into decimal digits D and exponent E, value =
- * D * 10^E; D has no leading zeros ("0" for zero). */
+/*
+ * Splits a JSON number into decimal digits D and exponent E, value =
+ * D * 10^E; D has no leading zeros ("0" for zero). jansson gives us a
+ * non-integer as a double, which keeps any decimal of up to 15 (DBL_DIG)
+ * significant digits exactly; a longer one may have lost digits, so it is
+ * refused (-ERANGE) rather than read as a different number.
+ */
 static int number_digits(const json_t *j, char *d, size_t size, bool *neg,
                          int *exp10)
 {
@@ -866,6 +873,8 @@ static int number_digits(const json_t *j, char *d, size_t size, bool *neg,
 			return 0;
 		}
 		n = th_conv_digits(x, false, d, &e);
+		if (n > 15)
+			return -ERANGE;
 		*exp10 = e - (int)n;
 		return 0;
 	}
@@ -878,7 +887,7 @@ static int read_decimal_number(struct jreader *r, const struct conn_schema *s,
 	char digits[TH_CONV_DECIMAL_MAX_DIGITS + 32];
 	int32_t scale;
 	bool neg;
-	int e;
+	int e, rc;
 	int64_t k;
 	size_t nd;
 
@@ -886,7 +895,21 @@ static int read_decimal_number(struct jreader *r, const struct conn_schema *s,
 		return rfail(
 		    r, -EINVAL,
 		    "Invalid Decimal schema: scale parameter not found.");
-	if (number_digits(j, digits, 32, &neg, &e) != 0)
+	/* A nonzero value that fits a scale of at most 300 is at least
+	 * 1e-300, so its double cannot have underflowed to 0 on the way. */
+	if (json_is_real(j) && (scale > 300 || scale < -300))
+		return rfail(r, -EINVAL,
+		             "Decimal value with scale %" PRId32
+		             " cannot be read exactly from a JSON number; "
+		             "write it with decimal.format=BASE64",
+		             scale);
+	rc = number_digits(j, digits, 32, &neg, &e);
+	if (rc == -ERANGE)
+		return rfail(r, -EINVAL,
+		             "Decimal value has more than 15 significant "
+		             "digits and cannot be read exactly from a JSON "
+		             "number; write it with decimal.format=BASE64");
+	if (rc)
 		return rfail(r, -EINVAL, "Invalid Decimal value");
 	nd = strlen(digits);
 	k = (int64_t)e + scale;
@@ -921,6 +944,7 @@ static int read_decimal_number(struct jreader *r, const struct conn_schema *s,
 static int read_logical(struct jreader *r, const struct conn_schema *s,
                         const json_t *j, const struct conn_value **out)
 {
+	int32_t scale;
 	struct conn_value *v;
 	const void *p;
 	size_t n;
@@ -932,6 +956,11 @@ static int read_logical(struct jreader *r, const struct conn_schema *s,
 			    r, -EINVAL,
 			    "Invalid Decimal schema: type %s, not BYTES",
 			    th_type_name(s->type));
+		/* Decimal.toLogical needs the scale whatever the payload. */
+		if (th_conv_decimal_scale(s, &scale) != 0)
+			return rfail(r, -EINVAL,
+			             "Invalid Decimal schema: scale parameter "
+			             "not found.");
 		if (json_is_number(j)) {
 			rc = read_decimal_number(r, s, j, &p, &n);
 		} else if (json_is_string(j)) {

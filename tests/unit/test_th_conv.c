@@ -765,6 +765,51 @@ static void test_json_logical(void)
 	    "Invalid type for Decimal, underlying representation should "
 	    "be numeric or bytes but was BOOLEAN");
 
+	/* A Decimal needs its scale, both ways. */
+	{
+		struct conn_schema *noscale = h->schema_new(a, CONN_BYTES);
+
+		h->schema_set_name(noscale, DEC);
+		CHECK_EQ_STR(
+		    from_err(c, noscale, h->value_bytes(a, "\x01", 1), a),
+		    "Invalid Decimal schema: scale parameter not found.");
+		CHECK_EQ_STR(
+		    to_err(c,
+		           "{\"schema\":{\"type\":\"bytes\",\"name\":\"" DEC
+		           "\"},\"payload\":\"AJw=\"}",
+		           a),
+		    "Invalid Decimal schema: scale parameter not found.");
+	}
+	/* NUMERIC beyond what a double keeps exactly is refused, not
+	 * silently rounded; integers are exact up to 64 bits. */
+	CHECK_EQ_STR(
+	    to_err(num,
+	           "{\"schema\":{\"type\":\"bytes\",\"name\":\"" DEC
+	           "\",\"parameters\":{\"scale\":\"10\"}},\"payload\":"
+	           "1234567890.1234567891}",
+	           a),
+	    "Decimal value has more than 15 significant digits and cannot be "
+	    "read exactly from a JSON number; write it with "
+	    "decimal.format=BASE64");
+	CHECK_EQ_INT(to(num,
+	                "{\"schema\":{\"type\":\"bytes\",\"name\":\"" DEC
+	                "\",\"parameters\":{\"scale\":\"1\"}},\"payload\":"
+	                "922337203685477580}",
+	                a, &s, &v),
+	             0);
+	p = h->value_bytes_get(v, &n);
+	CHECK_EQ_MEM(p, n, "\x7f\xff\xff\xff\xff\xff\xff\xf8", 8);
+	CHECK_EQ_INT(to(num,
+	                "{\"schema\":{\"type\":\"bytes\",\"name\":\"" DEC
+	                "\",\"parameters\":{\"scale\":\"3\"}},\"payload\":"
+	                "123456789012.345}",
+	                a, &s, &v),
+	             0);
+	CHECK(from_is(num, s, v, a,
+	              "{\"schema\":{\"type\":\"bytes\",\"optional\":false,"
+	              "\"name\":\"" DEC "\",\"parameters\":{\"scale\":\"3\"}},"
+	              "\"payload\":123456789012.345}"));
+
 	CHECK(roundtrip(
 	    c, h->schema_date(a), h->value_int(a, CONN_INT32, 10000), a,
 	    "{\"schema\":{\"type\":\"int32\",\"optional\":false,"
