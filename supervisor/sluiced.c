@@ -76,8 +76,11 @@ static void on_put(void *arg, int code, const char *error)
 
 static void on_signal(evutil_socket_t sig, short what, void *arg);
 
+static bool shut_down;
+
 static void shutdown_done(void *arg)
 {
+	shut_down = true;
 	event_base_loopbreak(arg);
 }
 
@@ -221,9 +224,9 @@ int main(int argc, char **argv)
 	if (st.failed) {
 		sv_error("SV-EXIT", "%d connector(s) rejected: not starting",
 		         st.failed);
-		sc.h = h;
 		sv_herder_shutdown(h, shutdown_done, base);
-		event_base_dispatch(base);
+		while (!shut_down)
+			event_base_loop(base, EVLOOP_ONCE);
 		goto out;
 	}
 	sv_herder_start(h);

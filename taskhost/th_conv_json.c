@@ -37,12 +37,13 @@
  * value in the first key's place, as Jackson's ObjectNode does. As an
  * extension, "NaN", "Infinity" and "-Infinity" read back as FLOAT32/64
  * values, so that what we write round-trips. A NUMERIC Decimal written as
- * a non-integer JSON number is read through a double: one with more than
- * 15 significant digits, or for a scale beyond +-300, is refused (it
- * could not be read exactly). schemas.cache.size is accepted and
- * ignored: we build schemas per message.
+ * a non-integer JSON number is read through a double, so one that a
+ * double cannot carry exactly (more than 15 significant digits, or below
+ * its normal range) is refused; integers are exact up to 64 bits.
+ * schemas.cache.size is accepted and ignored: we build schemas per message.
  */
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -617,6 +618,12 @@ struct jreader {
 	bool replace_null;
 	char *err;
 	size_t errlen;
+	/* The input, scanned for inexact reals when a Decimal needs it. */
+	const char *text;
+	size_t textlen;
+	bool scanned;
+	double *inexact; /* sorted */
+	size_t ninexact;
 };
 
 /* Jackson's JsonNodeType names, for messages. */
@@ -880,6 +887,117 @@ static int number_digits(const json_t *j, char *d, size_t size, bool *neg,
 	}
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Records the value of every real in the input that a double does not
+ * carry exactly: more than 15 significant digits, or below the normal
+ * range (jansson turns an underflow into 0 without a word).
+ */
+static int scan_inexact(struct jreader *r)
+{
+	const char *p = r->text, *end = r->text + r->textlen;
+	size_t cap = 0;
+
+	r->scanned = true;
+	while (p < end) {
+		const char *start = p;
+		size_t sig = 0, zeros = 0;
+		bool real = false, lead = true;
+		char buf[64], *copy;
+		double d;
+
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			p++;
+			continue;
+		}
+		if (*p != '-' && (*p < '0' || *p > '9')) {
+			p++;
+			continue;
+		}
+		/* A number token: count its significant digits. */
+		for (p += *p == '-'; p < end; p++) {
+			if (*p >= '0' && *p <= '9') {
+				if (lead && *p == '0')
+					continue;
+				lead = false;
+				if (*p == '0') {
+					zeros++;
+				} else {
+					sig += zeros + 1;
+					zeros = 0;
+				}
+			} else if (*p == '.') {
+				real = true;
+			} else {
+				break;
+			}
+		}
+		if (p < end && (*p == 'e' || *p == 'E')) {
+			real = true;
+			for (p++; p < end && (*p == '+' || *p == '-' ||
+			                      (*p >= '0' && *p <= '9'));
+			     p++)
+				;
+		}
+		if (!real)
+			continue;
+		copy = (size_t)(p - start) < sizeof(buf)
+		           ? buf
+		           : th_arena_alloc(r->a, (size_t)(p - start) + 1);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, start, (size_t)(p - start));
+		copy[p - start] = '\0';
+		d = strtod(copy, NULL);
+		if (sig <= 15 && (sig == 0 || fabs(d) >= DBL_MIN))
+			continue;
+		if (r->ninexact == cap) {
+			double *n;
+
+			cap = cap ? cap * 2 : 16;
+			n = th_arena_alloc(r->a, cap * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			if (r->ninexact)
+				memcpy(n, r->inexact, r->ninexact * sizeof(*n));
+			r->inexact = n;
+		}
+		r->inexact[r->ninexact++] = d;
+	}
+	if (r->ninexact)
+		qsort(r->inexact, r->ninexact, sizeof(*r->inexact), cmp_double);
+	return 0;
+}
+
+/* 0 if the real d read from the input is exactly what the text said (as
+ * far as we can tell: another inexact real with the same value makes us
+ * refuse too), -ERANGE if not. */
+static int real_is_exact(struct jreader *r, double d)
+{
+	int rc;
+
+	if (!r->text)
+		return 0;
+	if (!r->scanned) {
+		rc = scan_inexact(r);
+		if (rc)
+			return rc;
+	}
+	if (r->ninexact && bsearch(&d, r->inexact, r->ninexact,
+	                           sizeof(*r->inexact), cmp_double))
+		return -ERANGE;
+	return 0;
+}
+
 /* A NUMERIC Decimal: the number at the schema's scale, as bytes. */
 static int read_decimal_number(struct jreader *r, const struct conn_schema *s,
                                const json_t *j, const void **p, size_t *n)
@@ -895,22 +1013,25 @@ static int read_decimal_number(struct jreader *r, const struct conn_schema *s,
 		return rfail(
 		    r, -EINVAL,
 		    "Invalid Decimal schema: scale parameter not found.");
-	/* A nonzero value that fits a scale of at most 300 is at least
-	 * 1e-300, so its double cannot have underflowed to 0 on the way. */
-	if (json_is_real(j) && (scale > 300 || scale < -300))
-		return rfail(r, -EINVAL,
-		             "Decimal value with scale %" PRId32
-		             " cannot be read exactly from a JSON number; "
-		             "write it with decimal.format=BASE64",
-		             scale);
+	if (json_is_real(j)) {
+		rc = real_is_exact(r, json_real_value(j));
+		if (rc == -ENOMEM)
+			return nomem(r);
+		if (rc)
+			return rfail(
+			    r, -EINVAL,
+			    "Decimal value cannot be read exactly from a JSON "
+			    "number (more than 15 significant digits, or "
+			    "beyond the range of a double); write it with "
+			    "decimal.format=BASE64");
+	}
 	rc = number_digits(j, digits, 32, &neg, &e);
-	if (rc == -ERANGE)
-		return rfail(r, -EINVAL,
-		             "Decimal value has more than 15 significant "
-		             "digits and cannot be read exactly from a JSON "
-		             "number; write it with decimal.format=BASE64");
 	if (rc)
-		return rfail(r, -EINVAL, "Invalid Decimal value");
+		return rfail(
+		    r, -EINVAL,
+		    "Decimal value cannot be read exactly from a JSON number "
+		    "(more than 15 significant digits, or beyond the range of "
+		    "a double); write it with decimal.format=BASE64");
 	nd = strlen(digits);
 	k = (int64_t)e + scale;
 	if (strcmp(digits, "0") == 0) {
@@ -1335,6 +1456,8 @@ static int json_to(struct th_conv *c, const char *topic, const char *hkey,
 	    .replace_null = jc->replace_null,
 	    .err = err,
 	    .errlen = errlen,
+	    .text = in->p,
+	    .textlen = in->n,
 	};
 	const json_t *payload;
 	json_t *j;

@@ -780,6 +780,33 @@ static void test_json_logical(void)
 		           a),
 		    "Invalid Decimal schema: scale parameter not found.");
 	}
+	/* Found by fuzzing: 39 digits whose double has a short repr. */
+	CHECK(strncmp(to_err(num,
+	                     "{\"schema\":{\"type\":\"bytes\",\"name\":\"" DEC
+	                     "\",\"parameters\":{\"scale\":\"8\"}},"
+	                     "\"payload\":2074492381892700015767682215501."
+	                     "70162452}",
+	                     a),
+	              "Decimal value cannot be read exactly", 36) == 0);
+	/* Below the double range: jansson would give 0. */
+	CHECK(strncmp(to_err(num,
+	                     "{\"schema\":{\"type\":\"bytes\",\"name\":\"" DEC
+	                     "\",\"parameters\":{\"scale\":\"2\"}},"
+	                     "\"payload\":1e-400}",
+	                     a),
+	              "Decimal value cannot be read exactly", 36) == 0);
+	/* An inexact double elsewhere does not block an exact Decimal. */
+	CHECK_EQ_INT(
+	    to(num,
+	       "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"field\":"
+	       "\"f\",\"type\":\"double\"},{\"field\":\"d\",\"type\":"
+	       "\"bytes\",\"name\":\"" DEC "\",\"parameters\":{\"scale\":"
+	       "\"2\"}}]},\"payload\":{\"f\":0.66666666666666663,\"d\":"
+	       "2.5}}",
+	       a, &s, &v),
+	    0);
+	p = h->value_bytes_get(h->struct_get(v, "d"), &n);
+	CHECK_EQ_MEM(p, n, "\x00\xfa", 2); /* 250 */
 	/* NUMERIC beyond what a double keeps exactly is refused, not
 	 * silently rounded; integers are exact up to 64 bits. */
 	CHECK_EQ_STR(
@@ -788,9 +815,9 @@ static void test_json_logical(void)
 	           "\",\"parameters\":{\"scale\":\"10\"}},\"payload\":"
 	           "1234567890.1234567891}",
 	           a),
-	    "Decimal value has more than 15 significant digits and cannot be "
-	    "read exactly from a JSON number; write it with "
-	    "decimal.format=BASE64");
+	    "Decimal value cannot be read exactly from a JSON number (more "
+	    "than 15 significant digits, or beyond the range of a double); "
+	    "write it with decimal.format=BASE64");
 	CHECK_EQ_INT(to(num,
 	                "{\"schema\":{\"type\":\"bytes\",\"name\":\"" DEC
 	                "\",\"parameters\":{\"scale\":\"1\"}},\"payload\":"
