@@ -86,8 +86,19 @@ check() {
 	fi
 }
 
-# finish: prints the summary and exits (1 if any case failed).
+# finish: prints the summary and exits (1 if any case failed). A
+# sanitizer report in any log of the run (sluiced relays its taskhosts'
+# output) is a failed case of its own.
 finish() {
+	local reports
+	if [[ -n $WORK && -d $WORK ]]; then
+		reports=$(grep -l -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" \
+			"$WORK"/*.err "$WORK"/*.out 2>/dev/null)
+		if [[ -n $reports ]]; then
+			fail "no sanitizer reports" $reports \
+				"$(grep -h -A 12 -E "Sanitizer|runtime error:" $reports | head -n 40)"
+		fi
+	fi
 	echo "$LIB_PASSED passed, $LIB_FAILED failed"
 	if [[ $LIB_FAILED -ne 0 ]]; then
 		exit 1
