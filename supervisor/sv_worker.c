@@ -39,10 +39,15 @@ const char *sv_worker_get(const struct sv_worker *w, const char *key)
 
 static char *path_join(const char *a, const char *b)
 {
-	char *p;
+	char *p, *real;
 
 	if (asprintf(&p, "%s/%s", a, b) < 0)
 		return NULL;
+	/* bin/../lib/... reads better in logs as lib/... */
+	if (strstr(p, "/../") && (real = realpath(p, NULL))) {
+		free(p);
+		return real;
+	}
 	return p;
 }
 

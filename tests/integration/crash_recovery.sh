@@ -5,7 +5,8 @@
 # 1. kill -9 of one taskhost (the source task, then the sink task):
 #    sluiced notices within a second, starts a new one that resumes from
 #    the committed offset, and no line is lost.
-# 2. kill -9 of sluiced and every taskhost mid-stream, then a restart:
+# 2. kill -9 of sluiced mid-stream (its taskhosts exit by themselves),
+#    then a restart:
 #    every line arrives at least once; the only duplicates are the
 #    records after the last flushed source offset and after the last
 #    committed sink position.
@@ -118,11 +119,24 @@ c0=$(commits)
 # mid-stream, after the sink has committed at least twice more
 wait_until 30 eval '(( $(lines "$OUT") >= 7000 && $(commits) >= c0 + 2 ))'
 taskhosts=$(pgrep -d ' ' -f "sluice-taskhost --connect")
-kill -9 "$SLUICED_PID" $taskhosts
+# sluiced first: its taskhosts must notice and exit by themselves
+kill -9 "$SLUICED_PID"
 wait_until 5 dead "$SLUICED_PID"
-for p in $taskhosts; do
-	wait_until 5 dead "$p"
-done
+{ wait "$SLUICED_PID"; } 2>/dev/null
+gone() {
+	local p
+	for p in $taskhosts; do
+		alive "$p" && return 1
+	done
+	return 0
+}
+if wait_until 2 gone; then
+	ok "every taskhost exits by itself when sluiced is killed"
+else
+	fail "every taskhost exits by itself when sluiced is killed" \
+		"still running: $(pgrep -f "sluice-taskhost --connect" | tr '\n' ' ')"
+	kill -9 $taskhosts 2>/dev/null
+fi
 sleep 0.2
 # what survived the crash
 cp "$OUT" "$WORK/out.at-kill"
@@ -130,12 +144,6 @@ cp "$WORK/state/offsets.json" "$WORK/offsets.at-kill"
 sink_committed=$(grep -E "SV-SINK-COMMITTED task=0 conn=sink " "$WORK/sluiced1.err" |
 	tail -n 1 | sed -E 's/.* at ([0-9]+)$/\1/')
 wait "$APPENDER"
-left=$(pgrep -f "sluice-taskhost --connect" | wc -l)
-if ((left == 0)); then
-	ok "no taskhost outlives kill -9 of everything"
-else
-	fail "no taskhost outlives kill -9 of everything" "$left left"
-fi
 
 if ! start_sluiced sluiced2 standalone "$WORK/worker.properties"; then
 	fail "sluiced restarts after kill -9" "$(tail -n 30 "$WORK/sluiced2.err")"
