@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "sv_connfile.h"
+#include "sv_file.h"
 #include "sv_log.h"
 #include "sv_props.h"
 
@@ -496,70 +497,19 @@ struct sv_connfile *sv_connfile_parse(const char *buf, size_t len,
 
 struct sv_connfile *sv_connfile_load(const char *path, char *err, size_t errlen)
 {
-	struct sv_connfile *cf = NULL;
-	char *buf = NULL, *nbuf;
-	size_t len = 0, cap = 0;
-	struct stat st;
-	ssize_t n;
-	int fd, saved;
+	struct sv_connfile *cf;
+	char *buf;
+	size_t len;
+	int rc, saved;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		saved = errno;
-		cf_err(err, errlen, "%s: %s", path, strerror(saved));
-		goto out;
-	}
-	if (fstat(fd, &st) == -1) {
-		saved = errno;
-		cf_err(err, errlen, "%s: %s", path, strerror(saved));
-		goto out_close;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		saved = EISDIR;
-		cf_err(err, errlen, "%s: %s", path, strerror(saved));
-		goto out_close;
-	}
-	for (;;) {
-		if (len == cap) {
-			/* one byte past the limit tells "too large" apart */
-			cap = cap ? cap * 2 : 16 * 1024;
-			if (cap > (size_t)SV_CONNFILE_MAX_SIZE + 1)
-				cap = (size_t)SV_CONNFILE_MAX_SIZE + 1;
-			nbuf = realloc(buf, cap);
-			if (!nbuf) {
-				saved = ENOMEM;
-				cf_err(err, errlen, "%s: out of memory", path);
-				goto out_free_buf;
-			}
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			saved = errno;
-			cf_err(err, errlen, "%s: %s", path, strerror(saved));
-			goto out_free_buf;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > SV_CONNFILE_MAX_SIZE) {
-			saved = EFBIG;
-			cf_err(err, errlen, "%s: larger than %d bytes", path,
-			       SV_CONNFILE_MAX_SIZE);
-			goto out_free_buf;
-		}
+	rc = sv_file_read(path, SV_CONNFILE_MAX_SIZE, &buf, &len, err, errlen);
+	if (rc) {
+		errno = -rc;
+		return NULL;
 	}
 	cf = sv_connfile_parse(buf, len, path, err, errlen);
 	saved = errno;
-
-out_free_buf:
 	free(buf);
-out_close:
-	close(fd);
-out:
-	if (!cf)
-		errno = saved;
+	errno = saved;
 	return cf;
 }

@@ -78,11 +78,11 @@ out_err:
 }
 
 int sv_file_read(const char *path, size_t max, char **data, size_t *len,
-                 char *err, size_t errlen)
+		 char *err, size_t errlen)
 {
+	char *buf = NULL, *nbuf;
+	size_t n = 0, cap = 0;
 	struct stat st;
-	size_t off = 0;
-	char *buf;
 	int fd, rc;
 
 	*data = NULL;
@@ -93,44 +93,57 @@ int sv_file_read(const char *path, size_t max, char **data, size_t *len,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
-	if (fstat(fd, &st) == -1) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == -1 || S_ISDIR(st.st_mode)) {
+		rc = S_ISDIR(st.st_mode) ? -EISDIR : -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		goto out_close;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out_close;
+	/* pipes and /dev/fd/N too: read to the end, not to st_size */
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			/* one byte past the limit tells "too large" apart */
+			cap = cap ? cap * 2 : 16 * 1024;
+			if (cap > max + 1)
+				cap = max + 1;
+			if (!(nbuf = realloc(buf, cap + 1))) {
+				rc = -ENOMEM;
+				snprintf(err, errlen, "%s: out of memory", path);
+				goto out_free;
+			}
+			buf = nbuf;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out_free;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			rc = -EFBIG;
+			snprintf(err, errlen, "%s: larger than %zu bytes", path,
+				 max);
+			goto out_free;
+		}
 	}
-	if ((size_t)st.st_size > max) {
-		rc = -EFBIG;
-		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
-		goto out_close;
-	}
-	if (!(buf = malloc((size_t)st.st_size + 1))) {
+	if (!buf && !(buf = malloc(1))) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out_close;
 	}
-	while (off < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n ? -errno : -EIO;
-			snprintf(err, errlen, "%s: read: %s", path,
-			         n ? strerror(errno) : "file shrank");
-			free(buf);
-			goto out_close;
-		}
-		off += (size_t)n;
-	}
-	buf[off] = '\0';
+	buf[n] = '\0';
 	*data = buf;
-	*len = off;
-	rc = 0;
+	*len = n;
+	close(fd);
+	return 0;
+out_free:
+	free(buf);
 out_close:
 	close(fd);
 	return rc;

@@ -16,9 +16,10 @@ int sv_file_write_atomic(const char *path, const void *data, size_t len,
                          char *err, size_t errlen);
 
 /*
- * Reads all of path (at most max bytes) into a NUL-terminated buffer the
- * caller frees. -ENOENT if it does not exist, -EFBIG if larger than max,
- * other negative errno on error (err says which).
+ * Reads all of path (at most max bytes; a pipe or /dev/fd/N is fine, a
+ * directory is -EISDIR) into a NUL-terminated buffer the caller frees.
+ * -ENOENT if it does not exist, -EFBIG if larger than max, another
+ * negative errno on error; err names the path and the problem.
  */
 int sv_file_read(const char *path, size_t max, char **data, size_t *len,
                  char *err, size_t errlen);

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "sv_file.h"
 #include "sv_props.h"
 
 /*
@@ -494,71 +495,19 @@ out_free_props:
 
 json_t *sv_props_load(const char *path, char *err, size_t errlen)
 {
-	char *buf = NULL, *nbuf;
-	size_t len = 0, cap = 0;
-	struct stat st;
-	json_t *props = NULL;
-	ssize_t n;
-	int fd, saved;
+	json_t *props;
+	char *buf;
+	size_t len;
+	int rc, saved;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		saved = errno;
-		props_err(err, errlen, "%s: %s", path, strerror(saved));
-		goto out;
-	}
-	if (fstat(fd, &st) == -1) {
-		saved = errno;
-		props_err(err, errlen, "%s: %s", path, strerror(saved));
-		goto out_close;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		saved = EISDIR;
-		props_err(err, errlen, "%s: %s", path, strerror(saved));
-		goto out_close;
-	}
-	for (;;) {
-		if (len == cap) {
-			/* one byte past the limit tells "too large" apart */
-			cap = cap ? cap * 2 : 64 * 1024;
-			if (cap > (size_t)SV_PROPS_MAX_SIZE + 1)
-				cap = (size_t)SV_PROPS_MAX_SIZE + 1;
-			nbuf = realloc(buf, cap);
-			if (!nbuf) {
-				saved = ENOMEM;
-				props_err(err, errlen, "%s: out of memory",
-				          path);
-				goto out_free_buf;
-			}
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			saved = errno;
-			props_err(err, errlen, "%s: %s", path, strerror(saved));
-			goto out_free_buf;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > SV_PROPS_MAX_SIZE) {
-			saved = EFBIG;
-			props_err(err, errlen, "%s: larger than %d bytes", path,
-			          SV_PROPS_MAX_SIZE);
-			goto out_free_buf;
-		}
+	rc = sv_file_read(path, SV_PROPS_MAX_SIZE, &buf, &len, err, errlen);
+	if (rc) {
+		errno = -rc;
+		return NULL;
 	}
 	props = sv_props_parse(buf, len, path, err, errlen);
 	saved = errno;
-
-out_free_buf:
 	free(buf);
-out_close:
-	close(fd);
-out:
-	if (!props)
-		errno = saved;
+	errno = saved;
 	return props;
 }

@@ -80,11 +80,32 @@ for r in recs:
 }
 n=$(wc -l <"$IN")
 
-python3 - "$IN" >"$WORK/want-str.txt" <<'EOF'
+# expect.py FILE MODE: what each record of FILE's lines must be, as
+# "keylen value": MODE str (the line), schema (Kafka Connect's envelope)
+# or bare (the JSON string). Jackson's escaping: \" \\ and \t \n \r \b \f,
+# other control characters as \u00XX (upper-case hex), the rest as UTF-8.
+cat >"$WORK/expect.py" <<'EOF'
 import sys
+def jackson(s):
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch == '"': out.append('\\"')
+        elif ch == '\\': out.append('\\\\')
+        elif ch in '\b\f\n\r\t':
+            out.append({'\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t'}[ch])
+        elif o < 0x20: out.append('\\u%04X' % o)
+        else: out.append(ch)
+    return '"' + ''.join(out) + '"'
 for line in open(sys.argv[1], encoding="utf-8").read().split("\n")[:-1]:
-    print(-1, line)
+    if sys.argv[2] == "str":
+        print(-1, line)
+    elif sys.argv[2] == "schema":
+        print(-1, '{"schema":{"type":"string","optional":false},"payload":%s}' % jackson(line))
+    else:
+        print(-1, jackson(line))
 EOF
+python3 "$WORK/expect.py" "$IN" str >"$WORK/want-str.txt"
 read_topic str "$n" >"$WORK/got-str.txt"
 if cmp -s "$WORK/want-str.txt" "$WORK/got-str.txt"; then
 	ok "StringConverter: kcat reads each line as the value, with a null key"
@@ -93,27 +114,7 @@ else
 		"$(diff "$WORK/want-str.txt" "$WORK/got-str.txt" | head -n 10)"
 fi
 
-# Jackson's escaping: \" \\ and \t \n \r \b \f, other control characters
-# as \u00XX (upper-case hex), everything else as UTF-8
-python3 - "$IN" schema >"$WORK/want-json.txt" <<'EOF'
-import sys
-def jackson(s):
-    out = []
-    for ch in s:
-        o = ord(ch)
-        if ch == '"': out.append('\\"')
-        elif ch == '\\': out.append('\\\\')
-        elif ch in '\b\f\n\r\t':
-            out.append({'\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t'}[ch])
-        elif o < 0x20: out.append('\\u%04X' % o)
-        else: out.append(ch)
-    return '"' + ''.join(out) + '"'
-for line in open(sys.argv[1], encoding="utf-8").read().split("\n")[:-1]:
-    if sys.argv[2] == "schema":
-        print(-1, '{"schema":{"type":"string","optional":false},"payload":%s}' % jackson(line))
-    else:
-        print(-1, jackson(line))
-EOF
+python3 "$WORK/expect.py" "$IN" schema >"$WORK/want-json.txt"
 read_topic json "$n" >"$WORK/got-json.txt"
 if cmp -s "$WORK/want-json.txt" "$WORK/got-json.txt"; then
 	ok "JsonConverter: Kafka Connect's envelope byte for byte, null key kept null"
@@ -122,22 +123,7 @@ else
 		"$(diff "$WORK/want-json.txt" "$WORK/got-json.txt" | head -n 10)"
 fi
 
-python3 - "$IN" bare >"$WORK/want-bare.txt" <<'EOF'
-import sys
-def jackson(s):
-    out = []
-    for ch in s:
-        o = ord(ch)
-        if ch == '"': out.append('\\"')
-        elif ch == '\\': out.append('\\\\')
-        elif ch in '\b\f\n\r\t':
-            out.append({'\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t'}[ch])
-        elif o < 0x20: out.append('\\u%04X' % o)
-        else: out.append(ch)
-    return '"' + ''.join(out) + '"'
-for line in open(sys.argv[1], encoding="utf-8").read().split("\n")[:-1]:
-    print(-1, jackson(line))
-EOF
+python3 "$WORK/expect.py" "$IN" bare >"$WORK/want-bare.txt"
 read_topic bare "$n" >"$WORK/got-bare.txt"
 if cmp -s "$WORK/want-bare.txt" "$WORK/got-bare.txt"; then
 	ok "JsonConverter with schemas.enable=false: the bare JSON string"
