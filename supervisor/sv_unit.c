@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,13 +30,10 @@
 #include "sv_spawn.h"
 #include "sv_unit.h"
 
-#define EXIT_PERMANENT    100 /* the taskhost's "do not retry" */
-#define RESTART_BASE_MS   1000
-#define RESTART_MAX_MS    60000
-#define RESTART_STABLE_MS 600000
-#define KILL_GRACE_MS     1000   /* after SIGTERM, before SIGKILL */
-#define LOG_RATE          200.0  /* relayed lines per second ... */
-#define LOG_BURST         1000.0 /* ... with this burst */
+#define EXIT_PERMANENT 100    /* the taskhost's "do not retry" */
+#define KILL_GRACE_MS  1000   /* after SIGTERM, before SIGKILL */
+#define LOG_RATE       200.0  /* relayed lines per second ... */
+#define LOG_BURST      1000.0 /* ... with this burst */
 
 enum sv_event {
 	EV_START, /* the owner wants it running */
@@ -98,6 +96,7 @@ static void on_recv(evutil_socket_t fd, short what, void *arg);
 static void on_pid(evutil_socket_t fd, short what, void *arg);
 static void on_log(evutil_socket_t fd, short what, void *arg);
 static void dispatch(struct sv_unit *u, enum sv_event ev);
+static void schedule_restart(struct sv_unit *u, const char *why);
 
 int sv_unit_send(struct sv_unit *u)
 {
@@ -128,15 +127,40 @@ bool sv_unit_live(const struct sv_unit *u)
 }
 
 /* Relays the complete lines of the child's stdout/stderr, rate-limited. */
-static void relay_lines(struct sv_unit *u, bool flush)
+/*
+ * Whether the next line of a task's output (stderr or LOG messages) may
+ * go to sluiced's log: a token bucket of LOG_RATE lines a second with a
+ * LOG_BURST burst, so a task cannot flood the log or slow sluiced down.
+ * Says how many lines were dropped once lines flow again.
+ */
+static bool log_allowed(struct sv_unit *u)
 {
-	char *start = u->logbuf, *nl;
 	int64_t now = sv_now_ms();
 
 	u->log_tokens += (double)(now - u->log_tokens_at) * LOG_RATE / 1000.0;
 	if (u->log_tokens > LOG_BURST)
 		u->log_tokens = LOG_BURST;
 	u->log_tokens_at = now;
+	if (u->log_tokens < 1.0) {
+		u->log_dropped++;
+		return false;
+	}
+	u->log_tokens -= 1.0;
+	if (u->log_dropped) {
+		sv_log_write(SV_LOG_WARN, 'S', "SV-LOG-DROPPED", u->conn,
+		             u->task,
+		             "%llu lines of task output dropped (rate limit)",
+		             (unsigned long long)u->log_dropped);
+		u->log_dropped = 0;
+	}
+	return true;
+}
+
+/* Relays the complete lines of the child's stdout/stderr. */
+static void relay_lines(struct sv_unit *u, bool flush)
+{
+	char *start = u->logbuf, *nl;
+
 	for (;;) {
 		size_t left = u->loglen - (size_t)(start - u->logbuf);
 		size_t n;
@@ -145,22 +169,9 @@ static void relay_lines(struct sv_unit *u, bool flush)
 		if (!nl && !(flush && left) && left < sizeof(u->logbuf) - 1)
 			break;
 		n = nl ? (size_t)(nl - start) : left;
-		if (u->log_tokens >= 1.0) {
-			u->log_tokens -= 1.0;
-			if (u->log_dropped) {
-				sv_log_write(
-				    SV_LOG_WARN, 'S', "SV-LOG-DROPPED", u->conn,
-				    u->task,
-				    "%llu lines of task output dropped "
-				    "(rate limit)",
-				    (unsigned long long)u->log_dropped);
-				u->log_dropped = 0;
-			}
+		if (log_allowed(u))
 			sv_log_write(SV_LOG_INFO, 'T', "TH-OUTPUT", u->conn,
 			             u->task, "%.*s", (int)n, start);
-		} else {
-			u->log_dropped++;
-		}
 		start += n + (nl ? 1 : 0);
 		if (!nl)
 			break;
@@ -279,7 +290,7 @@ static int make_task_dir(struct sv_unit *u, char *dir, size_t len)
 		return -errno;
 	if (u->task >= 0)
 		n = snprintf(dir, len, "%s/tasks/%s-%d", state, u->conn,
-			     u->task);
+		             u->task);
 	else
 		n = snprintf(dir, len, "%s/tasks/%s", state, u->conn);
 	if (n < 0 || (size_t)n >= len)
@@ -311,8 +322,8 @@ static int spawn(struct sv_unit *u, char *err, size_t errlen)
 	}
 	snprintf(url, sizeof(url), "ipc://%s", u->sockpath);
 	if ((rv = make_task_dir(u, taskdir, sizeof(taskdir)))) {
-		snprintf(err, errlen, "cannot create task dir %.200s: %s", taskdir,
-		         strerror(-rv));
+		snprintf(err, errlen, "cannot create task dir %.200s: %s",
+		         taskdir, strerror(-rv));
 		return rv;
 	}
 	if ((rv = nng_pair1_open(&u->sock))) {
@@ -375,6 +386,8 @@ static int spawn(struct sv_unit *u, char *err, size_t errlen)
 		goto out_close;
 	}
 	u->started_ms = u->last_pong_ms = sv_now_ms();
+	u->ready_ms = 0;
+	u->next_restart_at = 0;
 	u->loglen = 0;
 	ulog(u, SV_LOG_INFO, "SV-UNIT-SPAWN", "taskhost pid %d for %s (%s)",
 	     (int)u->pid, sv_unit_label(u), u->plugin->name);
@@ -418,11 +431,10 @@ static void do_spawn(struct sv_unit *u)
 		set_trace(u, err);
 		u->permanent = false;
 		/* retry like a crash: the cause (no memory, fd limit) may
-		 * pass */
-		u->restarts++;
-		u->next_restart_ms = sv_now_ms() + RESTART_BASE_MS;
-		arm_timer(u, RESTART_BASE_MS);
-		enter(u, SV_PH_BACKOFF);
+		 * pass; not at once, it would fail the same way */
+		if (u->restarts == 0)
+			u->restarts = 1;
+		schedule_restart(u, err);
 		return;
 	}
 	enter(u, SV_PH_SPAWNED);
@@ -553,6 +565,7 @@ out:
 
 static void act_ready(struct sv_unit *u)
 {
+	u->ready_ms = sv_now_ms();
 	set_trace(u, NULL);
 	ulog(u, SV_LOG_INFO, "SV-UNIT-RUNNING", "%s is running (pid %d)",
 	     sv_unit_label(u), (int)u->pid);
@@ -593,16 +606,75 @@ static void act_stop_timeout(struct sv_unit *u)
 	}
 }
 
+static bool jitter_seeded;
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The delay before restart u->restarts (see struct sv_restart_policy). */
 static int64_t backoff_ms(struct sv_unit *u)
 {
+	const struct sv_restart_policy *p = &u->policy;
 	int64_t ms;
 
 	if (u->restarts <= 1)
-		return 0; /* the first restart is immediate */
-	ms = RESTART_BASE_MS;
-	for (int i = 2; i < u->restarts && ms < RESTART_MAX_MS; i++)
+		return p->initial_ms;
+	ms = p->base_ms;
+	for (int i = 2; i < u->restarts && ms < p->max_ms; i++)
 		ms *= 2;
-	return ms > RESTART_MAX_MS ? RESTART_MAX_MS : ms;
+	if (ms > p->max_ms)
+		ms = p->max_ms;
+	/* +-20 %: units that failed together do not restart in lockstep */
+	if (!jitter_seeded) {
+		srandom((unsigned)(getpid() ^ wall_ms()));
+		jitter_seeded = true;
+	}
+	ms = ms * (80 + random() % 41) / 100;
+	return ms > p->max_ms ? p->max_ms : ms;
+}
+
+/* Schedules the next restart, or gives up. */
+static void schedule_restart(struct sv_unit *u, const char *why)
+{
+	const struct sv_restart_policy *p = &u->policy;
+	int64_t delay;
+
+	if (u->ready_ms && sv_now_ms() - u->ready_ms >= p->stable_ms)
+		u->restarts = 0; /* it ran long enough: count anew */
+	if (p->max_attempts >= 0 && u->restarts >= p->max_attempts) {
+		char trace[1200];
+
+		snprintf(
+		    trace, sizeof(trace),
+		    "%s; gave up after %d restart(s) (restart.max.attempts=%lld)",
+		    why, u->restarts, (long long)p->max_attempts);
+		set_trace(u, trace);
+		u->permanent = true;
+		u->next_restart_at = 0;
+		ulog(u, SV_LOG_ERROR, "SV-UNIT-FAILED", "%s FAILED: %s",
+		     sv_unit_label(u), trace);
+		enter(u, SV_PH_FAILED);
+		return;
+	}
+	u->restarts++;
+	delay = backoff_ms(u);
+	u->last_restart_at = wall_ms();
+	ulog(u, SV_LOG_WARN, "SV-UNIT-RESTART", "%s: %s; restart %d in %lld ms",
+	     sv_unit_label(u), why, u->restarts, (long long)delay);
+	if (delay == 0) {
+		u->next_restart_at = 0;
+		do_spawn(u);
+		return;
+	}
+	u->next_restart_ms = sv_now_ms() + delay;
+	u->next_restart_at = u->last_restart_at + delay;
+	arm_timer(u, delay);
+	enter(u, SV_PH_BACKOFF);
 }
 
 /* The process ended while it should run. */
@@ -610,7 +682,6 @@ static void act_died(struct sv_unit *u)
 {
 	char trace[1024];
 	bool permanent = false;
-	int64_t now = sv_now_ms(), delay;
 
 	if (u->fail_kind) {
 		snprintf(trace, sizeof(trace), "%s", u->fail_msg);
@@ -653,19 +724,7 @@ static void act_died(struct sv_unit *u)
 		enter(u, SV_PH_FAILED);
 		return;
 	}
-	if (now - u->started_ms >= RESTART_STABLE_MS)
-		u->restarts = 0;
-	u->restarts++;
-	delay = backoff_ms(u);
-	ulog(u, SV_LOG_WARN, "SV-UNIT-RESTART", "%s: %s; restart %d in %lld ms",
-	     sv_unit_label(u), trace, u->restarts, (long long)delay);
-	if (delay == 0) {
-		do_spawn(u);
-		return;
-	}
-	u->next_restart_ms = now + delay;
-	arm_timer(u, delay);
-	enter(u, SV_PH_BACKOFF);
+	schedule_restart(u, trace);
 }
 
 /* The process ended while stopping: that is what we wanted. */
@@ -695,6 +754,7 @@ static void act_restart_now(struct sv_unit *u)
 {
 	u->restarts = 0;
 	u->permanent = false;
+	u->next_restart_at = 0;
 	do_spawn(u);
 }
 
@@ -853,7 +913,7 @@ static int msg_log(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
 	        : l.level <= SV_LOG_WARN ? SV_LOG_WARN
 	        : l.level <= SV_LOG_INFO ? SV_LOG_INFO
 	                                 : SV_LOG_DEBUG;
-	if (sv_log_level >= level)
+	if (sv_log_level >= level && log_allowed(u))
 		sv_log_write(level, 'T', "TH-LOG", u->conn, u->task, "%.*s",
 		             (int)l.message.n, l.message.p);
 	return 0;
@@ -1245,6 +1305,87 @@ const char *sv_unit_state(const struct sv_unit *u)
 	}
 }
 
+int sv_restart_policy_get(const struct sv_worker *w, json_t *conn_config,
+                          struct sv_restart_policy *p, char *err, size_t errlen)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		int64_t min;
+	} keys[] = {
+	    {"restart.backoff.initial.ms",
+	     offsetof(struct sv_restart_policy, initial_ms), 0},
+	    {"restart.backoff.base.ms",
+	     offsetof(struct sv_restart_policy, base_ms), 1},
+	    {"restart.backoff.max.ms",
+	     offsetof(struct sv_restart_policy, max_ms), 1},
+	    {"restart.stable.ms", offsetof(struct sv_restart_policy, stable_ms),
+	     1},
+	    {"restart.max.attempts",
+	     offsetof(struct sv_restart_policy, max_attempts), -1},
+	};
+
+	*p = (struct sv_restart_policy){
+	    .initial_ms = w->restart_initial_ms,
+	    .base_ms = w->restart_base_ms,
+	    .max_ms = w->restart_max_ms,
+	    .stable_ms = w->restart_stable_ms,
+	    .max_attempts = w->restart_max_attempts,
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *s = json_string_value(
+		    json_object_get(conn_config, keys[i].key));
+		char *end;
+		long long v;
+
+		if (!s)
+			continue;
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (errno || end == s || *end || v < keys[i].min ||
+		    v > INT32_MAX * 1000LL) {
+			snprintf(
+			    err, errlen,
+			    "Invalid value %s for configuration %s: must be an integer of at least %lld",
+			    s, keys[i].key, (long long)keys[i].min);
+			return -EINVAL;
+		}
+		*(int64_t *)((char *)p + keys[i].off) = v;
+	}
+	return 0;
+}
+
+static json_t *iso_time(int64_t ms)
+{
+	char buf[80];
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	         tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	return json_string(buf);
+}
+
+json_t *sv_unit_status_extra(const struct sv_unit *u)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "restarts", json_integer(u->restarts));
+	if (u->pid > 0)
+		json_object_set_new(o, "pid", json_integer(u->pid));
+	if (u->last_restart_at)
+		json_object_set_new(o, "last_restart",
+		                    iso_time(u->last_restart_at));
+	if (u->next_restart_at && u->phase == SV_PH_BACKOFF)
+		json_object_set_new(o, "next_restart",
+		                    iso_time(u->next_restart_at));
+	return o;
+}
+
 struct sv_unit *sv_unit_new(struct sv_ctx *ctx, enum sv_unit_kind kind,
                             const char *conn, int task,
                             const struct sv_plugin *plugin, json_t *config,
@@ -1280,6 +1421,8 @@ struct sv_unit *sv_unit_new(struct sv_ctx *ctx, enum sv_unit_kind kind,
 		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
+	if (sv_restart_policy_get(ctx->w, conn_config, &u->policy, err, errlen))
+		goto out_free;
 	if (kind == SV_UNIT_SOURCE && !(u->src = sv_src_new(u))) {
 		snprintf(err, errlen, "out of memory");
 		goto out_free;

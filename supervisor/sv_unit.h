@@ -68,6 +68,31 @@ struct sv_unit;
 struct sv_src;
 struct sv_sink;
 
+/*
+ * When a unit's process dies, restart n (1, 2, ...) waits `initial_ms` for
+ * n = 1, then base_ms * 2^(n-2) capped at max_ms, each with +-20 %
+ * jitter; after max_attempts restarts (-1: no limit) the unit is FAILED.
+ * A process that ran for stable_ms resets the count. Worker defaults
+ * (restart.*), overridden per connector by the same keys.
+ */
+struct sv_restart_policy {
+	int64_t initial_ms;
+	int64_t base_ms;
+	int64_t max_ms;
+	int64_t stable_ms;
+	int64_t max_attempts;
+};
+
+/*
+ * Reads the policy: the worker's defaults, then the connector's keys
+ * (restart.backoff.initial.ms, restart.backoff.base.ms,
+ * restart.backoff.max.ms, restart.stable.ms, restart.max.attempts).
+ * Returns 0, or -EINVAL with the first bad key named in err.
+ */
+int sv_restart_policy_get(const struct sv_worker *w, json_t *conn_config,
+                          struct sv_restart_policy *p, char *err,
+                          size_t errlen);
+
 struct sv_unit_ops {
 	/* The unit's status changed (for the status store and logs). */
 	void (*status)(struct sv_unit *u);
@@ -128,9 +153,13 @@ struct sv_unit {
 	char *trace;    /* shown in the status */
 	bool permanent; /* the last failure is not retried */
 	bool validated; /* a validate unit got its answer */
-	int restarts;   /* consecutive, reset after a stable period */
-	int64_t started_ms;
+	struct sv_restart_policy policy;
+	int restarts;       /* consecutive, reset after a stable period */
+	int64_t started_ms; /* the process was spawned */
+	int64_t ready_ms;   /* it said READY, 0: not yet */
 	int64_t next_restart_ms;
+	int64_t last_restart_at; /* wall clock, ms since the epoch, 0: none */
+	int64_t next_restart_at; /* wall clock, 0: none pending */
 	int64_t stop_deadline_ms;
 	int stop_signals; /* 0, then SIGTERM sent (1), then SIGKILL (2) */
 	uint64_t ping_n;
@@ -189,6 +218,10 @@ bool sv_unit_live(const struct sv_unit *u);
 /* Kafka Connect's state name for the unit: UNASSIGNED, RUNNING, PAUSED,
  * FAILED, RESTARTING (STOPPED is the owner's to say). */
 const char *sv_unit_state(const struct sv_unit *u);
+
+/* The sluice fields of a unit's status beside Kafka Connect's: restart
+ * count, pid, last and next restart times (ISO 8601). New reference. */
+json_t *sv_unit_status_extra(const struct sv_unit *u);
 
 /* "conn" or "conn-3", for logs. */
 const char *sv_unit_label(const struct sv_unit *u);

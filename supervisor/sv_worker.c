@@ -339,6 +339,17 @@ int sv_worker_load(struct sv_worker *w, const char *path, char *err,
 	                  errlen)))
 		goto out_fail;
 	w->poll_wait_ms = (uint32_t)v;
+	if ((rc = get_int(w, "restart.backoff.initial.ms", 0, 0, 86400000,
+	                  &w->restart_initial_ms, err, errlen)) ||
+	    (rc = get_int(w, "restart.backoff.base.ms", 1000, 1, 86400000,
+	                  &w->restart_base_ms, err, errlen)) ||
+	    (rc = get_int(w, "restart.backoff.max.ms", 60000, 1, 86400000,
+	                  &w->restart_max_ms, err, errlen)) ||
+	    (rc = get_int(w, "restart.stable.ms", 600000, 1, INT64_MAX / 2,
+	                  &w->restart_stable_ms, err, errlen)) ||
+	    (rc = get_int(w, "restart.max.attempts", -1, -1, INT32_MAX,
+	                  &w->restart_max_attempts, err, errlen)))
+		goto out_fail;
 	if ((rc = get_int(w, "task.heartbeat.interval.ms", 2000, 10, 3600000,
 	                  &w->heartbeat_interval_ms, err, errlen)) ||
 	    (rc = get_int(w, "task.heartbeat.timeout.ms", 30000, 100, 86400000,

@@ -12,7 +12,9 @@
  * sluice.task.credits, sluice.batch.max.records, sluice.batch.max.bytes,
  * sluice.poll.wait.ms, sluice.taskhost, task.heartbeat.interval.ms,
  * task.heartbeat.timeout.ms, task.shutdown.graceful.timeout.ms,
- * embedded.brokers.
+ * embedded.brokers, embedded.topics, and the restart policy:
+ * restart.backoff.initial.ms, restart.backoff.base.ms,
+ * restart.backoff.max.ms, restart.stable.ms, restart.max.attempts.
  */
 #ifndef SLUICE_SV_WORKER_H
 #define SLUICE_SV_WORKER_H
@@ -55,6 +57,12 @@ struct sv_worker {
 	uint32_t batch_max_records;
 	uint32_t batch_max_bytes;
 	uint32_t poll_wait_ms;
+	/* restart policy defaults (a connector may override each) */
+	int64_t restart_initial_ms;   /* restart.backoff.initial.ms */
+	int64_t restart_base_ms;      /* restart.backoff.base.ms */
+	int64_t restart_max_ms;       /* restart.backoff.max.ms */
+	int64_t restart_stable_ms;    /* restart.stable.ms */
+	int64_t restart_max_attempts; /* restart.max.attempts, -1: no limit */
 	int64_t heartbeat_interval_ms;
 	int64_t heartbeat_timeout_ms;
 	int64_t shutdown_timeout_ms;

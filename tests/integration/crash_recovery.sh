@@ -118,7 +118,7 @@ APPENDER=$!
 c0=$(commits)
 # mid-stream, after the sink has committed at least twice more
 wait_until 30 eval '(( $(lines "$OUT") >= 7000 && $(commits) >= c0 + 2 ))'
-taskhosts=$(pgrep -d ' ' -f "sluice-taskhost --connect")
+taskhosts=$(my_taskhosts)
 # sluiced first: its taskhosts must notice and exit by themselves
 kill -9 "$SLUICED_PID"
 wait_until 5 dead "$SLUICED_PID"
@@ -134,7 +134,7 @@ if wait_until 2 gone; then
 	ok "every taskhost exits by itself when sluiced is killed"
 else
 	fail "every taskhost exits by itself when sluiced is killed" \
-		"still running: $(pgrep -f "sluice-taskhost --connect" | tr '\n' ' ')"
+		"still running: $(my_taskhosts)"
 	kill -9 $taskhosts 2>/dev/null
 fi
 sleep 0.2

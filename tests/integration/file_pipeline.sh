@@ -69,9 +69,7 @@ else
 	fail "SIGTERM stops sluiced with status 0" "status $rc" \
 		"$(tail -n 20 "$WORK/sluiced1.err")"
 fi
-if pgrep -f "sluice-taskhost --connect ipc://.*" >/dev/null &&
-	pgrep -f "sluice-taskhost --connect ipc://.*" | xargs -r ps -o ppid= -p |
-	grep -qw "$SLUICED_PID"; then
+if [[ -n $(my_taskhosts) ]]; then
 	fail "no taskhost is left after a clean stop"
 else
 	ok "no taskhost is left after a clean stop"

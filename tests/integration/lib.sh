@@ -255,6 +255,13 @@ task_pid() {
 		sed -E 's/.*\(pid ([0-9]+)\)$/\1/'
 }
 
+# my_taskhosts: the pids of this test's taskhosts (those whose task
+# directory is under $WORK), space-separated. Other tests may run
+# sluiceds on the same machine: never touch theirs.
+my_taskhosts() {
+	pgrep -d ' ' -f -- "sluice-taskhost .*--task-dir $WORK/"
+}
+
 # lines FILE: the number of lines in FILE (0 if it does not exist).
 lines() {
 	if [[ -e $1 ]]; then
