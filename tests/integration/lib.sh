@@ -245,7 +245,7 @@ start_sluiced() {
 }
 
 sluiced_ready() {
-	grep -q SV-READY "$WORK/$1.err" || dead "$2"
+	grep -q SV-READY "$WORK/$1.err" 2>/dev/null || dead "$2"
 }
 
 # task_pid LOG CONN TASK: the pid of the running taskhost of a task
