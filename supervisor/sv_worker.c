@@ -323,7 +323,7 @@ int sv_worker_load(struct sv_worker *w, const char *path, char *err,
 		goto out_nomem;
 	if ((rc = get_int(w, "offset.flush.interval.ms", 60000, 1, INT32_MAX,
 	                  &w->offset_flush_ms, err, errlen)) ||
-	    (rc = get_int(w, "sluice.task.credits", 4, 1, 1024, &v, err,
+	    (rc = get_int(w, "sluice.task.credits", 16, 1, 1024, &v, err,
 	                  errlen)))
 		goto out_fail;
 	w->credits = (uint32_t)v;
