@@ -10,6 +10,8 @@
  *		consumes COUNT records in GROUP and commits as it goes (every
  *		100 ms): what a minimal consumer would do instead of a sink
  *		pipeline.
+ *	bench_kafka hwm BOOTSTRAP TOPIC
+ *		prints the sum of the topic's end offsets.
  *	bench_kafka watch BOOTSTRAP TOPIC COUNT [GROUP]
  *		the meter: polls the topic's end offsets (or GROUP's committed
  *		offsets) every 10 ms until their sum reaches COUNT, and prints
@@ -139,24 +141,37 @@ static int consume(const char *bootstrap, const char *topic, const char *group,
 	    "true",
 	    "auto.commit.interval.ms",
 	    "100",
+	    "enable.partition.eof",
+	    "true",
 	    NULL,
 	};
 	rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, bootstrap, kv);
 	rd_kafka_topic_partition_list_t *l =
 	    rd_kafka_topic_partition_list_new(1);
-	long got = 0;
+	long got = 0, eofs = 0;
 
 	rd_kafka_poll_set_consumer(rk);
 	rd_kafka_topic_partition_list_add(l, topic, RD_KAFKA_PARTITION_UA);
 	rd_kafka_subscribe(rk, l);
 	rd_kafka_topic_partition_list_destroy(l);
+	/* until COUNT records, or every partition at its end */
 	while (got < count) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+		rd_kafka_topic_partition_list_t *a = NULL;
 
 		if (!m)
 			continue;
 		if (!m->err)
 			got++;
+		else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF &&
+		         !rd_kafka_assignment(rk, &a) && ++eofs >= a->cnt &&
+		         got > 0) {
+			rd_kafka_topic_partition_list_destroy(a);
+			rd_kafka_message_destroy(m);
+			break;
+		}
+		if (a)
+			rd_kafka_topic_partition_list_destroy(a);
 		rd_kafka_message_destroy(m);
 	}
 	rd_kafka_commit(rk, NULL, 0);
@@ -247,6 +262,26 @@ static int watch(const char *bootstrap, const char *topic, long count,
 	return 0;
 }
 
+/* Prints the sum of the topic's end offsets. */
+static int hwm(const char *bootstrap, const char *topic)
+{
+	rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, bootstrap, NULL);
+	const rd_kafka_metadata_t *md = NULL;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	int64_t sum;
+
+	if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) || md->topic_cnt != 1) {
+		fprintf(stderr, "bench_kafka: no metadata for %s\n", topic);
+		return 1;
+	}
+	sum = progress(rk, topic, md->topics[0].partition_cnt, NULL);
+	rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_destroy(rkt);
+	rd_kafka_destroy(rk);
+	printf("%" PRId64 "\n", sum);
+	return sum < 0;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -254,6 +289,8 @@ int main(int argc, char **argv)
 		return produce(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
 	if (argc == 6 && strcmp(argv[1], "consume") == 0)
 		return consume(argv[2], argv[3], argv[4], atol(argv[5]));
+	if (argc == 4 && strcmp(argv[1], "hwm") == 0)
+		return hwm(argv[2], argv[3]);
 	if ((argc == 5 || argc == 6) && strcmp(argv[1], "watch") == 0)
 		return watch(argv[2], argv[3], atol(argv[4]),
 		             argc == 6 ? argv[5] : NULL);
