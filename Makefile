@@ -2,6 +2,7 @@
 #   make            build everything into build/
 #   make test       build, then run every test (ends with "N passed, N failed")
 #   make asan       build with AddressSanitizer + UBSan into build-asan/, run the tests
+#   make fuzz       build the libFuzzer targets with clang into build-fuzz/, run each
 #   make demo       install what is missing, build, run the file-to-file demo
 #   make format     clang-format every source file (format-check: check only)
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
@@ -12,7 +13,8 @@ CC	?= cc
 WERROR	?= 0
 VERSION	:= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-PKGS	:= libevent rdkafka msgpack jansson libseccomp libpcre2-8
+PKGS	:= libevent libevent_openssl openssl rdkafka msgpack jansson libseccomp \
+	   libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -47,10 +49,18 @@ UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS  := $(wildcard tests/bench/*.c)
 BENCH_BINS  := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-SV_LIBS	:= -lnng $(PKG_LIBS) -lpthread -lm
+SV_LIBS	:= -lnng $(PKG_LIBS) -lcrypt -lpthread -lm
 TH_LIBS	:= -lnng $(PKG_LIBS) -ldl -lpthread -lm
 
 PROGS	:= $(BUILD)/sluiced $(BUILD)/sluice-taskhost $(BUILD)/sluice-devkafka
+
+# sluicectl, the admin CLI: supervisor/sluicectl.c and ctl_*.c (never
+# sv_*.c, which all go into libsv.a); it reads connector files with
+# sluiced's own parser, sv_connfile and what it needs.
+CTL_SRCS := $(wildcard supervisor/ctl_*.c)
+CTL_OBJS := $(CTL_SRCS:%.c=$(BUILD)/obj/%.o) \
+	    $(addprefix $(BUILD)/obj/supervisor/,sv_connfile.o sv_props.o sv_file.o sv_log.o)
+PROGS	+= $(BUILD)/sluicectl
 
 .PHONY: all test check check-unit check-integration asan format format-check \
 	demo install clean setup bench
@@ -73,6 +83,11 @@ $(BUILD)/sluiced: $(BUILD)/obj/supervisor/sluiced.o $(BUILD)/libsv.a $(BUILD)/li
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SV_LIBS)
 $(BUILD)/sluice-devkafka: $(BUILD)/obj/supervisor/devkafka.o $(BUILD)/libsv.a $(BUILD)/libproto.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SV_LIBS)
+$(BUILD)/sluicectl: $(BUILD)/obj/supervisor/sluicectl.o $(CTL_OBJS)
+	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ -lcurl $(SV_LIBS)
+$(BUILD)/tests/test_ctl_%: $(BUILD)/obj/tests/unit/test_ctl_%.o $(CTL_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ -lcurl $(SV_LIBS)
 $(BUILD)/sluice-taskhost: $(BUILD)/obj/taskhost/taskhost.o $(BUILD)/libth.a $(BUILD)/libproto.a
 	$(CC) $(ALL_LDFLAGS) -rdynamic -o $@ $^ $(TH_LIBS)
 
@@ -102,6 +117,42 @@ $(BUILD)/tests/test_th_%: $(BUILD)/obj/tests/unit/test_th_%.o $(BUILD)/libth.a $
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(BUILD)/libsv.a $(BUILD)/libproto.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SV_LIBS)
+
+# --- Sandbox tests (issue 5) --------------------------------------------
+# The hostile-peer suite's fake taskhost (tests/sandbox/fake_taskhost.c).
+FAKE_TASKHOST := $(BUILD)/tests/fake_taskhost
+all: $(FAKE_TASKHOST)
+$(FAKE_TASKHOST): $(BUILD)/obj/tests/sandbox/fake_taskhost.o $(BUILD)/libproto.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SV_LIBS)
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang into
+# $(FUZZ_BUILD) apart from everything else. `make fuzz` runs each for
+# FUZZ_SECONDS; make test runs each for a few seconds (tests/fuzz/fuzz.sh).
+FUZZ_BUILD	?= build-fuzz
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 120
+FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+		   -fsanitize=fuzzer,address,undefined \
+		   -fno-sanitize-recover=undefined \
+		   -Iprotocol -Iconnectors -Itaskhost $(PKG_CFLAGS) \
+		   -DSLUICE_VERSION='"$(VERSION)"'
+FUZZ_JSON_SRCS	:= $(wildcard taskhost/th_conv*.c) taskhost/th_data.c
+
+.PHONY: fuzz fuzz-build clean-fuzz
+fuzz-build: $(FUZZ_BUILD)/fuzz_proto $(FUZZ_BUILD)/fuzz_json
+$(FUZZ_BUILD)/fuzz_proto: tests/fuzz/fuzz_proto.c $(PROTO_SRCS) $(wildcard protocol/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
+$(FUZZ_BUILD)/fuzz_json: tests/fuzz/fuzz_json.c $(FUZZ_JSON_SRCS) $(wildcard taskhost/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
+fuzz: setup
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run $(FUZZ_SECONDS)
+clean: clean-fuzz
+clean-fuzz:
+	rm -rf $(FUZZ_BUILD)
 
 setup:
 	@scripts/setup
@@ -140,6 +191,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/sluice/plugins \
 		$(DESTDIR)$(PREFIX)/libexec/sluice $(DESTDIR)$(PREFIX)/include/sluice
 	install -m 0755 $(BUILD)/sluiced $(BUILD)/sluice-devkafka $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BUILD)/sluicectl $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 $(BUILD)/sluice-taskhost $(DESTDIR)$(PREFIX)/libexec/sluice/
 	install -m 0644 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/sluice/plugins/
 	install -m 0644 connectors/connector.h $(DESTDIR)$(PREFIX)/include/sluice/

@@ -4,10 +4,11 @@
  *	sluiced standalone WORKER.properties [CONNECTOR.properties|.json ...]
  *
  * Loads the worker config, scans plugin.path, connects to Kafka (or
- * starts the embedded cluster), validates and starts the connectors given
- * on the command line and those in the config store, and runs until
- * SIGTERM or SIGINT, when it stops every task gracefully, commits their
- * offsets and exits 0.
+ * starts the embedded cluster), opens the REST listeners and the admin
+ * socket (sv_rest.h), validates and starts the connectors given on the
+ * command line and those in the config store, and runs until SIGTERM or
+ * SIGINT, when it stops accepting requests, stops every task gracefully,
+ * commits their offsets and exits 0.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +26,7 @@
 #include "sv_log.h"
 #include "sv_offsets.h"
 #include "sv_plugins.h"
+#include "sv_rest.h"
 #include "sv_source.h"
 #include "sv_unit.h"
 #include "sv_worker.h"
@@ -86,6 +88,7 @@ static void shutdown_done(void *arg)
 
 struct sigctx {
 	struct sv_herder *h;
+	struct sv_rest *rest;
 	struct event_base *base;
 	bool stopping;
 };
@@ -102,6 +105,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	sc->stopping = true;
 	sv_info("SV-SHUTDOWN", "signal %d: stopping every task", (int)sig);
+	/* no new request from here on; pending ones get their answer */
+	sv_rest_close(sc->rest);
 	sv_herder_shutdown(sc->h, shutdown_done, sc->base);
 }
 
@@ -125,6 +130,7 @@ int main(int argc, char **argv)
 	struct sv_offsets *offsets = NULL;
 	struct sv_cfgstore *store = NULL;
 	struct sv_herder *h = NULL;
+	struct sv_rest *rest = NULL;
 	struct event_base *base = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL;
 	struct startup st = {0};
@@ -192,6 +198,12 @@ int main(int argc, char **argv)
 		sv_error("SV-HERDER", "%s", err);
 		goto out;
 	}
+	/* listening before anything runs: a listener that cannot be had
+	 * stops sluiced at once, and /health says "starting" meanwhile */
+	if (!(rest = sv_rest_new(&ctx, h, err, sizeof(err)))) {
+		sv_error("SV-REST", "%s", err);
+		goto out;
+	}
 	/* connectors named on the command line: validated before anything
 	 * runs, as connect-standalone does */
 	for (int i = optind + 2; i < argc; i++) {
@@ -216,7 +228,8 @@ int main(int argc, char **argv)
 		        : cf->initial_state == SV_CONNFILE_STOPPED ? "STOPPED"
 		                                                   : "RUNNING";
 		st.pending++;
-		sv_herder_put(h, cf->name, cf->config, state, true, on_put, p);
+		sv_herder_put(h, cf->name, cf->config, state, SV_HERDER_UPSERT,
+		              on_put, p);
 		sv_connfile_free(cf);
 	}
 	while (st.pending > 0)
@@ -224,13 +237,16 @@ int main(int argc, char **argv)
 	if (st.failed) {
 		sv_error("SV-EXIT", "%d connector(s) rejected: not starting",
 		         st.failed);
+		sv_rest_close(rest);
 		sv_herder_shutdown(h, shutdown_done, base);
 		while (!shut_down)
 			event_base_loop(base, EVLOOP_ONCE);
 		goto out;
 	}
 	sv_herder_start(h);
+	sv_rest_ready(rest);
 	sc.h = h;
+	sc.rest = rest;
 	sc.base = base;
 	ev_term = evsignal_new(base, SIGTERM, on_signal, &sc);
 	ev_int = evsignal_new(base, SIGINT, on_signal, &sc);
@@ -248,6 +264,8 @@ out:
 		event_free(ev_term);
 	if (ev_int)
 		event_free(ev_int);
+	/* REST first: its pending requests reach into the herder */
+	sv_rest_free(rest);
 	sv_herder_free(h);
 	if (kafka_up)
 		sv_kafka_fini(&kafka, 5000);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sv_herder.h"
 #include "sv_log.h"
 #include "sv_sink.h"
 #include "sv_unit.h"
@@ -120,6 +121,8 @@ static int send_batch(struct sv_sink *s)
 			topics[ntopics++] = t;
 		tidx[i] = k;
 	}
+	for (uint32_t k = 0; k < ntopics; k++)
+		sv_herder_topic_used(u, topics[k], strlen(topics[k]));
 	s->batch_seq = ++s->next_seq;
 	rc = proto_sink_batch_begin(pk, s->batch_seq, ntopics);
 	for (uint32_t k = 0; k < ntopics && rc == 0; k++)

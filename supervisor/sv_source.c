@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "sv_herder.h"
 #include "sv_log.h"
+#include "sv_sandbox.h"
 #include "sv_source.h"
 #include "sv_unit.h"
 
@@ -381,8 +383,16 @@ int sv_src_on_batch(struct sv_src *s, struct proto_rd *rd, uint32_t nf,
 			         (int)(t.n > 64 ? 64 : t.n), t.p);
 			goto out_bad;
 		}
+		/* --- sandbox: topics.allowed (sv_sandbox.h). A record for
+		 * another topic breaks the connector's grant: the task is
+		 * FAILED, and nothing of this batch is produced. --- */
+		if (sv_sandbox_topic_check(u->conn_config, t.p, t.n, err,
+		                           errlen))
+			goto out_bad;
+		/* --- end of sandbox block --- */
 		if (!(b->rkts[i] = topic_get(s, t.p, t.n)))
 			goto out_nomem;
+		sv_herder_topic_used(u, t.p, t.n);
 	}
 	it = b->pb.offsets;
 	for (uint32_t i = 0; i < b->pb.offsets_n; i++) {

@@ -25,6 +25,7 @@
 #include <nng/protocol/pair1/pair.h>
 
 #include "sv_log.h"
+#include "sv_sandbox.h"
 #include "sv_sink.h"
 #include "sv_source.h"
 #include "sv_spawn.h"
@@ -250,34 +251,6 @@ static void kill_process(struct sv_unit *u, int sig)
 		kill(-u->pid, sig);
 }
 
-/* Adds the sandbox grants for options that name paths. */
-static int add_grants(struct sv_unit *u, char **argv, int argc, int max)
-{
-	json_t *opts = json_object_get(u->plugin->desc, "options"), *o;
-	size_t i;
-
-	json_array_foreach(opts, i, o)
-	{
-		const char *name =
-		    json_string_value(json_object_get(o, "name"));
-		const char *val =
-		    json_string_value(json_object_get(u->config, name));
-		const char *flag = NULL;
-
-		if (!val || !*val)
-			continue;
-		if (json_is_true(json_object_get(o, "path_read")))
-			flag = "--read";
-		if (json_is_true(json_object_get(o, "path_write")))
-			flag = "--write";
-		if (!flag || argc + 2 >= max)
-			continue;
-		argv[argc++] = (char *)flag;
-		argv[argc++] = (char *)val;
-	}
-	return argc;
-}
-
 static int make_task_dir(struct sv_unit *u, char *dir, size_t len)
 {
 	const char *state = u->ctx->w->state_dir;
@@ -305,7 +278,9 @@ static int spawn(struct sv_unit *u, char *err, size_t errlen)
 {
 	struct sv_worker *w = u->ctx->w;
 	char url[160], taskdir[PATH_MAX];
-	char *argv[64];
+	char *argv[320];
+	size_t argv_max = sizeof(argv) / sizeof(argv[0]);
+	struct sv_sandbox *sb;
 	int logp[2] = {-1, -1}, argc = 0, rv, fd;
 
 	u->gen++;
@@ -363,10 +338,27 @@ static int spawn(struct sv_unit *u, char *err, size_t errlen)
 	argv[argc++] = (char *)w->sandbox;
 	argv[argc++] = "--task-dir";
 	argv[argc++] = taskdir;
-	argc = add_grants(u, argv, argc, 60);
+	/* --- sandbox (sv_sandbox.h): grants from the connector's config,
+	 * limits and the cgroup leaf, which the taskhost joins itself --- */
+	sb = sv_sandbox_new(u->plugin, u->conn_config, u->conn, u->task,
+	                    u->kind == SV_UNIT_VALIDATE, w->sandbox, err,
+	                    errlen);
+	rv = sb ? sv_sandbox_argv(sb, argv, argc, (int)argv_max) : -EINVAL;
+	if (rv < 0) {
+		if (sb)
+			snprintf(err, errlen, "too many sandbox grants");
+		sv_sandbox_free(sb);
+		close(logp[0]);
+		close(logp[1]);
+		logp[0] = -1;
+		goto out_close;
+	}
+	argc = rv;
+	/* --- end of the sandbox block --- */
 	argv[argc] = NULL;
 	u->pid = sv_spawn(w->taskhost, argv, logp[1], logp[1], &u->pidfd, err,
 	                  errlen);
+	sv_sandbox_free(sb);
 	close(logp[1]);
 	u->logfd = logp[0];
 	if (u->pid == -1) {
@@ -388,6 +380,7 @@ static int spawn(struct sv_unit *u, char *err, size_t errlen)
 	u->started_ms = u->last_pong_ms = sv_now_ms();
 	u->ready_ms = 0;
 	u->next_restart_at = 0;
+	u->failing = false;
 	u->loglen = 0;
 	ulog(u, SV_LOG_INFO, "SV-UNIT-SPAWN", "taskhost pid %d for %s (%s)",
 	     (int)u->pid, sv_unit_label(u), u->plugin->name);
@@ -833,8 +826,10 @@ static int msg_hello(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
 		         (unsigned long long)h.version, PROTO_VERSION);
 		return -EPROTO;
 	}
+	/* sandbox: the peer may be the task in the sandbox, the grandchild
+	 * of the monitor we spawned (sv_sandbox.h) */
 	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &peer) ||
-	    peer != (uint64_t)u->pid || h.pid != (uint64_t)u->pid) {
+	    !sv_sandbox_peer_ok(u->pid, peer) || h.pid != (uint64_t)u->pid) {
 		/* not our child: drop that connection only */
 		sv_ulog(SV_LOG_WARN, "SV-UNIT-PEER", u->conn, u->task,
 		        "rejected a connection from pid %llu (expected %d)",
@@ -1141,6 +1136,10 @@ static void drain(struct sv_unit *u)
 
 		if (nng_recvmsg(u->sock, &m, NNG_FLAG_NONBLOCK) != 0)
 			break;
+		if (u->failing) {
+			nng_msg_free(m); /* being killed: read, not heard */
+			continue;
+		}
 		if (!handle_frame(u, m))
 			break;
 	}
@@ -1170,6 +1169,9 @@ static void on_pid(evutil_socket_t fd, short what, void *arg)
 	if (u->pid > 0 && waitpid(u->pid, &status, 0) == u->pid) {
 		/* and whatever is left of its process group */
 		kill(-u->pid, SIGKILL);
+		/* sandbox: the channel closes after the task itself is gone
+		 * (sv_sandbox.h) */
+		sv_sandbox_reaped(u->pid);
 		u->pid = 0;
 		exit_status = status;
 		sv_spawn_describe_status(status, exit_how, sizeof(exit_how));
@@ -1232,6 +1234,8 @@ void sv_unit_fail(struct sv_unit *u, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (u->failing)
+		return; /* the first reason stands */
 	ulog(u, SV_LOG_ERROR, "SV-UNIT-VIOLATION", "%s: %s: killing it",
 	     sv_unit_label(u), msg);
 	set_trace(u, msg);
@@ -1240,8 +1244,10 @@ void sv_unit_fail(struct sv_unit *u, const char *fmt, ...)
 	u->fail_msg = NULL;
 	u->fail_kind = 0;
 	if (u->pid > 0) {
+		/* what it still sends is not read: the first reason stands,
+		 * and the exit event finishes the job */
+		u->failing = true;
 		kill_process(u, SIGKILL);
-		/* the exit event finishes the job */
 		return;
 	}
 	if (u->phase != SV_PH_IDLE && u->phase != SV_PH_FAILED)
@@ -1440,6 +1446,7 @@ static void destroy(struct sv_unit *u)
 	if (u->pid > 0) {
 		kill_process(u, SIGKILL);
 		waitpid(u->pid, NULL, 0);
+		sv_sandbox_reaped(u->pid); /* sandbox: see on_pid */
 		u->pid = 0;
 	}
 	close_process(u);

@@ -153,6 +153,7 @@ struct sv_unit {
 	char *trace;    /* shown in the status */
 	bool permanent; /* the last failure is not retried */
 	bool validated; /* a validate unit got its answer */
+	bool failing;   /* sv_unit_fail() killed it: ignore its frames */
 	struct sv_restart_policy policy;
 	int restarts;       /* consecutive, reset after a stable period */
 	int64_t started_ms; /* the process was spawned */

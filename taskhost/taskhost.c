@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto.h"
 #include "th_ipc.h"
 #include "th_plugin.h"
 #include "th_sandbox.h"
@@ -38,9 +39,15 @@ static void usage(FILE *f)
 	        "  --task-dir DIR     the task's writable directory\n"
 	        "  --read PATH        grant read access (repeatable)\n"
 	        "  --write PATH       grant write access (repeatable)\n"
+	        "  --connect-to H:P   grant TCP connections to host:port "
+	        "(repeatable;\n"
+	        "                     none: no network at all)\n"
+	        "  --cgroup DIR       join this cgroup first (repeatable)\n"
 	        "  --memory-max N     address space limit in bytes\n"
 	        "  --nofile N         open file limit\n"
+	        "  --pids-max N       process and thread limit\n"
 	        "  --fsize N          file size limit in bytes\n"
+	        "  --task-size N      size of the task dir in bytes\n"
 	        "  --version, --help\n");
 }
 
@@ -54,6 +61,36 @@ static int parse_u64(const char *s, uint64_t *v)
 	if (errno || end == s || *end || *s == '-')
 		return -EINVAL;
 	*v = n;
+	return 0;
+}
+
+static struct th_ipc *report_ipc;
+
+/*
+ * The sandbox refused a system call (th_sandbox.h): the task's last word
+ * to sluiced, from the sandbox's reporter thread (th_ipc_send is
+ * thread-safe). A config failure: it is not retried, since the plugin
+ * would do the same again.
+ */
+static void report_violation(const char *msg)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	if (!report_ipc || !report_ipc->open)
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if (proto_failed_pack(&pk, PROTO_FAIL_CONFIG, msg, msg) == 0)
+		th_ipc_send(report_ipc, &sb);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static int add_path(const char **v, size_t *n, const char *p)
+{
+	if (*n == TH_SANDBOX_PATHS_MAX)
+		return -E2BIG;
+	v[(*n)++] = p;
 	return 0;
 }
 
@@ -101,6 +138,10 @@ int main(int argc, char **argv)
 	    {"memory-max", required_argument, NULL, 'm'},
 	    {"nofile", required_argument, NULL, 'n'},
 	    {"fsize", required_argument, NULL, 'f'},
+	    {"connect-to", required_argument, NULL, 'C'},
+	    {"cgroup", required_argument, NULL, 'g'},
+	    {"pids-max", required_argument, NULL, 'P'},
+	    {"task-size", required_argument, NULL, 'T'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -130,14 +171,30 @@ int main(int argc, char **argv)
 			spec.task_dir = optarg;
 			break;
 		case 'r':
-			if (spec.nread == TH_SANDBOX_PATHS_MAX)
+			if (add_path(spec.read, &spec.nread, optarg))
 				goto out_usage;
-			spec.read[spec.nread++] = optarg;
 			break;
 		case 'w':
-			if (spec.nwrite == TH_SANDBOX_PATHS_MAX)
+			if (add_path(spec.write, &spec.nwrite, optarg))
 				goto out_usage;
-			spec.write[spec.nwrite++] = optarg;
+			break;
+		case 'C':
+			if (add_path(spec.connect, &spec.nconnect, optarg))
+				goto out_usage;
+			break;
+		case 'g':
+			if (spec.ncgroup ==
+			    sizeof(spec.cgroup) / sizeof(spec.cgroup[0]))
+				goto out_usage;
+			spec.cgroup[spec.ncgroup++] = optarg;
+			break;
+		case 'P':
+			if (parse_u64(optarg, &spec.nproc))
+				goto out_usage;
+			break;
+		case 'T':
+			if (parse_u64(optarg, &spec.task_size))
+				goto out_usage;
 			break;
 		case 'm':
 			if (parse_u64(optarg, &spec.memory_max))
@@ -174,11 +231,12 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	/* single-threaded here: namespaces and Landlock need that */
-	if (sb->enter(&spec, err, sizeof(err))) {
+	if ((rc = sb->enter(&spec, err, sizeof(err)))) {
 		fprintf(stderr,
 		        "TH-SANDBOX-FAILED cannot set up the sandbox: %s\n",
 		        err);
-		return TH_EXIT_PERMANENT;
+		/* a granted path that is not there yet may be later */
+		return rc == -ENOENT ? TH_EXIT_TEMPORARY : TH_EXIT_PERMANENT;
 	}
 	if (describe_path)
 		return describe(sb, &spec, describe_path);
@@ -186,6 +244,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "TH-IPC-FAILED %s\n", err);
 		return TH_EXIT_TEMPORARY;
 	}
+	report_ipc = &ipc;
+	spec.report = report_violation;
 	rc = th_task_run(&ipc, sb, &spec);
 	th_ipc_finish(&ipc, rc, 5000);
 	th_ipc_close(&ipc);

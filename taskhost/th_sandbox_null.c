@@ -7,7 +7,7 @@
 
 #include "th_sandbox.h"
 
-static int null_enter(const struct th_sandbox_spec *s, char *err, size_t errlen)
+static int null_enter(struct th_sandbox_spec *s, char *err, size_t errlen)
 {
 	(void)s;
 	(void)err;

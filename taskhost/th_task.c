@@ -587,7 +587,10 @@ int th_task_run(struct th_ipc *ipc, const struct th_sandbox_ops *sandbox,
                 struct th_sandbox_spec *spec)
 {
 	struct th_task t = {.ipc = ipc, .sandbox = sandbox, .spec = spec};
-	struct proto_hello hello = {PROTO_VERSION, (uint64_t)getpid()};
+	/* the pid sluiced started: the sandbox's monitor, or this process */
+	struct proto_hello hello = {
+	    PROTO_VERSION,
+	    (uint64_t)(spec->spawned_pid ? spec->spawned_pid : getpid())};
 	struct proto_start st;
 	nng_msg *startmsg = NULL;
 	char err[512];
