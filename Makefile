@@ -12,6 +12,7 @@ PREFIX	?= /usr/local
 CC	?= cc
 WERROR	?= 0
 VERSION	:= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+COMMIT	:= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 PKGS	:= libevent libevent_openssl openssl rdkafka msgpack jansson libseccomp \
 	   libpcre2-8
@@ -27,7 +28,8 @@ endif
 CFLAGS	?= $(OPT) -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -MMD -MP \
 	      -Iprotocol -Iconnectors $(PKG_CFLAGS) \
-	      -DSLUICE_VERSION='"$(VERSION)"'
+	      -DSLUICE_VERSION='"$(VERSION)"' \
+	      -DSLUICE_COMMIT='"$(COMMIT)"'
 LDFLAGS	?=
 ALL_LDFLAGS := $(LDFLAGS) $(SAN)
 

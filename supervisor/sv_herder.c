@@ -10,6 +10,7 @@
 #include "sv_connfile.h"
 #include "sv_herder.h"
 #include "sv_log.h"
+#include "sv_sandbox.h"
 #include "sv_sink.h"
 #include "sv_source.h"
 
@@ -617,8 +618,9 @@ static const struct sv_plugin *check_common(struct sv_herder *h, json_t *config,
 {
 	const char *cls = cfg(config, "connector.class");
 	const struct sv_plugin *p = NULL;
-	const char *s;
-	char *end;
+	struct sv_restart_policy policy;
+	const char *s, *bad_key;
+	char *end, why[512];
 
 	if (!cls || !*cls) {
 		add_error(errors, "connector.class",
@@ -640,6 +642,12 @@ static const struct sv_plugin *check_common(struct sv_herder *h, json_t *config,
 		free(list);
 		json_decref(names);
 	}
+	/* sandbox.* and topics.allowed (sv_sandbox.h), restart.* */
+	if (sv_sandbox_check(config, &bad_key, why, sizeof(why)))
+		add_error(errors, bad_key, "%s", why);
+	if (sv_restart_policy_get(h->ctx->w, config, &policy, &bad_key, why,
+	                          sizeof(why)))
+		add_error(errors, bad_key, "%s", why);
 	s = cfg(config, "tasks.max");
 	if (s) {
 		long v = strtol(s, &end, 10);
@@ -1387,6 +1395,7 @@ static json_t *unit_json(struct sv_herder *h, struct sv_unit *u, int id,
 	const char *state = state_override ? state_override
 	                    : u            ? sv_unit_state(u)
 	                                   : "UNASSIGNED";
+	const char *note;
 
 	if (!o)
 		return NULL;
@@ -1408,6 +1417,9 @@ static json_t *unit_json(struct sv_herder *h, struct sv_unit *u, int id,
 		json_object_update(o, extra);
 		json_decref(extra);
 	}
+	/* sandbox=none, or limits without a cgroup, say so here too */
+	if ((note = sv_sandbox_note(h->ctx->w->sandbox)))
+		json_object_set_new(o, "sandbox", json_string(note));
 	return o;
 }
 

@@ -1115,6 +1115,8 @@ static bool handle_frame(struct sv_unit *u, nng_msg *m)
 		                                           : "connector");
 		return false;
 	}
+	ulog(u, SV_LOG_DEBUG, "SV-UNIT-FRAME", "%s from %s in phase %d",
+	     proto_type_name(type), sv_unit_label(u), (int)u->phase);
 	rc = r->handle(u, &rd, nf, m, err, sizeof(err));
 	if (rc != 2)
 		nng_msg_free(m);
@@ -1312,7 +1314,8 @@ const char *sv_unit_state(const struct sv_unit *u)
 }
 
 int sv_restart_policy_get(const struct sv_worker *w, json_t *conn_config,
-                          struct sv_restart_policy *p, char *err, size_t errlen)
+                          struct sv_restart_policy *p, const char **bad_key,
+                          char *err, size_t errlen)
 {
 	static const struct {
 		const char *key;
@@ -1354,6 +1357,8 @@ int sv_restart_policy_get(const struct sv_worker *w, json_t *conn_config,
 			    err, errlen,
 			    "Invalid value %s for configuration %s: must be an integer of at least %lld",
 			    s, keys[i].key, (long long)keys[i].min);
+			if (bad_key)
+				*bad_key = keys[i].key;
 			return -EINVAL;
 		}
 		*(int64_t *)((char *)p + keys[i].off) = v;
@@ -1427,7 +1432,8 @@ struct sv_unit *sv_unit_new(struct sv_ctx *ctx, enum sv_unit_kind kind,
 		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
-	if (sv_restart_policy_get(ctx->w, conn_config, &u->policy, err, errlen))
+	if (sv_restart_policy_get(ctx->w, conn_config, &u->policy, NULL, err,
+	                          errlen))
 		goto out_free;
 	if (kind == SV_UNIT_SOURCE && !(u->src = sv_src_new(u))) {
 		snprintf(err, errlen, "out of memory");

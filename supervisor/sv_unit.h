@@ -90,8 +90,8 @@ struct sv_restart_policy {
  * Returns 0, or -EINVAL with the first bad key named in err.
  */
 int sv_restart_policy_get(const struct sv_worker *w, json_t *conn_config,
-                          struct sv_restart_policy *p, char *err,
-                          size_t errlen);
+                          struct sv_restart_policy *p, const char **bad_key,
+                          char *err, size_t errlen);
 
 struct sv_unit_ops {
 	/* The unit's status changed (for the status store and logs). */

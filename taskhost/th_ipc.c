@@ -25,14 +25,24 @@ static void on_pipe_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
 
 void th_ipc_finish(struct th_ipc *ipc, int status, int timeout_ms)
 {
-	struct timespec ts = {0, 10 * 1000 * 1000};
+	int64_t waited = 0;
 
 	atomic_store(&exit_status, status);
 	if (!ipc->open)
 		return;
-	/* on_pipe_removed ends the process when sluiced closes */
-	for (int waited = 0; waited < timeout_ms; waited += 10)
-		nanosleep(&ts, NULL);
+	/* Keep reading: nng notices the peer's close only while the pipe
+	 * is read, and sluiced may still send acks and pings; a full
+	 * receive queue would hide the close. on_pipe_removed ends the
+	 * process. */
+	nng_socket_set_ms(ipc->sock, NNG_OPT_RECVTIMEO, 10);
+	while (waited < timeout_ms) {
+		nng_msg *m;
+
+		if (nng_recvmsg(ipc->sock, &m, 0) == 0)
+			nng_msg_free(m);
+		else
+			waited += 10;
+	}
 }
 
 int th_ipc_open(struct th_ipc *ipc, const char *url, char *err, size_t errlen)

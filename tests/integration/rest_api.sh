@@ -487,6 +487,25 @@ else
 fi
 req PUT /connectors/sec/config '{"connector.class":"SecretSource","topic":"lines","password":"[hidden]"}'
 expect "... and its password (a PUT with [hidden] still validates)" 200
+# a config change while the connector is still starting: its first
+# task may be stopped right after READY with a batch in flight, and must
+# still stop at once (it used to hang until the grace period)
+slow=""
+for i in 1 2 3 4 5 6 7 8; do
+	req PUT /connectors/race$i/config '{"connector.class":"CounterSource","topic":"lines"}'
+	c1=$CODE
+	start=$(date +%s%N)
+	req PUT /connectors/race$i/config '{"connector.class":"CounterSource","topic":"lines","max.per.poll":"2"}'
+	ms=$((($(date +%s%N) - start) / 1000000))
+	if [[ $c1 != 201 || $CODE != 200 ]] || ((ms > 2000)); then
+		slow="$slow race$i:$c1/$CODE/${ms}ms"
+	fi
+done
+if [[ -z $slow ]]; then
+	ok "a config change right after a create is answered at once, 8 times"
+else
+	fail "a config change right after a create is answered at once" "$slow"
+fi
 if stop_pid "$SLUICED_PID" TERM 20 && [[ ! -e $SOCK ]]; then
 	ok "sluiced stops cleanly again, removing its admin socket"
 else

@@ -17,6 +17,8 @@
 . "$(dirname "$0")/lib.sh"
 
 lib_init
+# these crash with SIGSEGV on purpose
+EXPECTED_CRASHES="crashloop stable"
 require_cmd timeout python3
 require_file "$BUILD/sluiced" "$BUILD/sluice-taskhost" \
 	"$BUILD/test-plugins/misbehave_source.so"
