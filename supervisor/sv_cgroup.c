@@ -507,3 +507,21 @@ void sv_cgroup_forget(const char *name)
 		return;
 	}
 }
+
+int64_t sv_cgroup_oom_kills(const char *name)
+{
+	struct leaf *l = find(name);
+	char buf[4096];
+	const char *p;
+
+	/* the memory hierarchy's directory comes first in both modes:
+	 * memory.events (v2) and memory.oom_control (v1) count OOM kills */
+	if (!l || !l->ndirs ||
+	    read_str(l->dirs[0],
+	             cg.mode == MODE_V2 ? "memory.events"
+	                                : "memory.oom_control",
+	             buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, "oom_kill ");
+	return p ? strtoll(p + 9, NULL, 10) : -1;
+}

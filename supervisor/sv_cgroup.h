@@ -59,6 +59,10 @@ int sv_cgroup_leaf(const char *name, const struct sv_cgroup_limits *lim,
  * is deleted). Unknown names are fine. */
 void sv_cgroup_forget(const char *name);
 
+/* How many processes of the leaf `name` the kernel killed for want of
+ * memory so far, or -1 if unknown (no leaf, no cgroup, an old kernel). */
+int64_t sv_cgroup_oom_kills(const char *name);
+
 /* "cgroup v2", "cgroup v1", or NULL before the first sv_cgroup_leaf(). */
 const char *sv_cgroup_mode(void);
 

@@ -24,6 +24,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/pair1/pair.h>
 
+#include "sv_cgroup.h"
 #include "sv_log.h"
 #include "sv_sandbox.h"
 #include "sv_sink.h"
@@ -381,6 +382,7 @@ static int spawn(struct sv_unit *u, char *err, size_t errlen)
 	u->ready_ms = 0;
 	u->next_restart_at = 0;
 	u->failing = false;
+	u->oom_kills = sv_cgroup_oom_kills(sv_unit_label(u));
 	u->loglen = 0;
 	ulog(u, SV_LOG_INFO, "SV-UNIT-SPAWN", "taskhost pid %d for %s (%s)",
 	     (int)u->pid, sv_unit_label(u), u->plugin->name);
@@ -686,6 +688,12 @@ static void act_died(struct sv_unit *u)
 		snprintf(trace, sizeof(trace),
 		         "sandbox violation: the taskhost %s", exit_how);
 		permanent = true;
+	} else if (WIFSIGNALED(exit_status) &&
+	           WTERMSIG(exit_status) == SIGKILL &&
+	           sv_cgroup_oom_kills(sv_unit_label(u)) > u->oom_kills) {
+		snprintf(trace, sizeof(trace),
+		         "out of memory: the kernel killed the taskhost at its "
+		         "memory limit (sandbox.memory.max)");
 	} else if (u->trace && u->permanent) {
 		/* sv_unit_fail() already said why */
 		snprintf(trace, sizeof(trace), "%s", u->trace);
