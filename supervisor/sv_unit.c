@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -200,6 +201,90 @@ static void on_log(evutil_socket_t fd, short what, void *arg)
 	event_del(u->ev_log);
 }
 
+/*
+ * Channel loss. nng drops a connection that sends a frame over
+ * PROTO_FRAME_MAX (without allocating it), and a taskhost may close its
+ * socket and carry on: either way its process is still alive but mute.
+ * nng tells us in a pipe callback on one of its threads, where the unit
+ * may already be gone: the callback only writes the socket's id to a
+ * pipe; the event loop looks the id up among the live units.
+ */
+static TAILQ_HEAD(, sv_unit) units = TAILQ_HEAD_INITIALIZER(units);
+static int gone_fds[2] = {-1, -1};
+static struct event *ev_gone;
+
+#define CHANNEL_GRACE_MS 300
+
+static void on_pipe_gone(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	uint32_t id = (uint32_t)nng_socket_id(nng_pipe_socket(p));
+
+	(void)ev;
+	(void)arg;
+	if (write(gone_fds[1], &id, sizeof(id)) < 0)
+		return; /* the heartbeat still catches a mute taskhost */
+}
+
+static void on_gone(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval grace = {0, CHANNEL_GRACE_MS * 1000};
+	uint32_t ids[64];
+	ssize_t n;
+
+	(void)what;
+	(void)arg;
+	while ((n = read(fd, ids, sizeof(ids))) > 0) {
+		for (size_t i = 0; i < (size_t)n / sizeof(ids[0]); i++) {
+			struct sv_unit *u;
+
+			TAILQ_FOREACH (u, &units, all) {
+				if (!u->sock_open || u->pid <= 0 ||
+				    (uint32_t)nng_socket_id(u->sock) != ids[i])
+					continue;
+				/* a crash closes the channel too: give its
+				 * exit event time to come first */
+				u->gone_gen = u->gen;
+				evtimer_add(u->ev_gone, &grace);
+			}
+		}
+	}
+}
+
+static void on_gone_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sv_unit *u = arg;
+
+	(void)fd;
+	(void)what;
+	siginfo_t si = {0};
+
+	if (u->gone_gen != u->gen || u->pid <= 0 || !u->sock_open ||
+	    u->phase == SV_PH_STOPPING)
+		return;
+	/* ended already: its exit event, not this, says what happened */
+	if (waitid(P_PID, (id_t)u->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	        0 &&
+	    si.si_pid == u->pid)
+		return;
+	sv_unit_fail(u,
+	             "protocol violation: the taskhost's channel closed while "
+	             "it ran (a frame over %u bytes, or it closed its socket)",
+	             PROTO_FRAME_MAX);
+}
+
+static int watch_channels(struct event_base *base)
+{
+	if (ev_gone)
+		return 0;
+	if (pipe2(gone_fds, O_NONBLOCK | O_CLOEXEC) == -1)
+		return -errno;
+	ev_gone =
+	    event_new(base, gone_fds[0], EV_READ | EV_PERSIST, on_gone, NULL);
+	if (!ev_gone || event_add(ev_gone, NULL) == -1)
+		return -ENOMEM;
+	return 0;
+}
+
 /* Closes the channel: after its last message (STOPPED, FAILED,
  * VALIDATION) the taskhost waits for this to exit. */
 static void close_channel(struct sv_unit *u)
@@ -307,6 +392,7 @@ static int spawn(struct sv_unit *u, char *err, size_t errlen)
 		return -EIO;
 	}
 	u->sock_open = true;
+	nng_pipe_notify(u->sock, NNG_PIPE_EV_REM_POST, on_pipe_gone, NULL);
 	if ((rv = nng_socket_set_size(u->sock, NNG_OPT_RECVMAXSZ,
 	                              PROTO_FRAME_MAX)) ||
 	    (rv = nng_socket_set_int(u->sock, NNG_OPT_SENDBUF,
@@ -1435,6 +1521,13 @@ struct sv_unit *sv_unit_new(struct sv_ctx *ctx, enum sv_unit_kind kind,
 	u->conn_config = json_deep_copy(conn_config);
 	u->ev_timer = evtimer_new(ctx->base, on_timer, u);
 	u->ev_hb = event_new(ctx->base, -1, EV_PERSIST, on_heartbeat, u);
+	u->ev_gone = evtimer_new(ctx->base, on_gone_timer, u);
+	TAILQ_INSERT_TAIL(&units, u, all);
+	u->listed = true;
+	if (!u->ev_gone || watch_channels(ctx->base)) {
+		snprintf(err, errlen, "cannot watch task channels");
+		goto out_free;
+	}
 	if (!u->conn || !u->config || !u->conn_config || !u->ev_timer ||
 	    !u->ev_hb) {
 		snprintf(err, errlen, "out of memory");
@@ -1464,8 +1557,12 @@ static void destroy(struct sv_unit *u)
 		u->pid = 0;
 	}
 	close_process(u);
+	if (u->listed)
+		TAILQ_REMOVE(&units, u, all);
 	sv_src_free(u->src);
 	sv_sink_free(u->sink);
+	if (u->ev_gone)
+		event_free(u->ev_gone);
 	if (u->ev_timer)
 		event_free(u->ev_timer);
 	if (u->ev_hb)

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/types.h>
 
 #include <event2/event.h>
@@ -150,11 +151,15 @@ struct sv_unit {
 	/* what happened */
 	uint32_t fail_kind; /* from FAILED, 0: none */
 	char *fail_msg;
-	char *trace;       /* shown in the status */
-	bool permanent;    /* the last failure is not retried */
-	bool validated;    /* a validate unit got its answer */
-	int64_t oom_kills; /* its cgroup's OOM kills when it started */
-	bool failing;      /* sv_unit_fail() killed it: ignore its frames */
+	char *trace;           /* shown in the status */
+	bool permanent;        /* the last failure is not retried */
+	bool validated;        /* a validate unit got its answer */
+	int64_t oom_kills;     /* its cgroup's OOM kills when it started */
+	struct event *ev_gone; /* the channel closed under a live process */
+	uint64_t gone_gen;
+	bool listed; /* in sv_unit.c's list of units */
+	TAILQ_ENTRY(sv_unit) all;
+	bool failing; /* sv_unit_fail() killed it: ignore its frames */
 	struct sv_restart_policy policy;
 	int restarts;       /* consecutive, reset after a stable period */
 	int64_t started_ms; /* the process was spawned */
