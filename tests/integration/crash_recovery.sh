@@ -130,10 +130,10 @@ gone() {
 	done
 	return 0
 }
-if wait_until 2 gone; then
-	ok "every taskhost exits by itself when sluiced is killed"
+if wait_until 1 gone; then
+	ok "every taskhost exits by itself within a second when sluiced is killed"
 else
-	fail "every taskhost exits by itself when sluiced is killed" \
+	fail "every taskhost exits by itself within a second when sluiced is killed" \
 		"still running: $(my_taskhosts)"
 	kill -9 $taskhosts 2>/dev/null
 fi
