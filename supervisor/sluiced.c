@@ -193,7 +193,7 @@ int main(int argc, char **argv)
 	}
 	kafka_up = true;
 	kafka.after_poll = after_poll;
-	ctx = (struct sv_ctx){base, &w, &kafka, offsets, &plugins, 0};
+	ctx = (struct sv_ctx){base, &w, &kafka, offsets, &plugins, 0, NULL};
 	if (!(h = sv_herder_new(&ctx, store, err, sizeof(err)))) {
 		sv_error("SV-HERDER", "%s", err);
 		goto out;

@@ -31,6 +31,7 @@
 #include <nng/nng.h>
 
 #include "proto.h"
+#include "sv_cluster.h"
 #include "sv_kafka.h"
 #include "sv_offsets.h"
 #include "sv_plugins.h"
@@ -44,6 +45,7 @@ struct sv_ctx {
 	struct sv_offsets *offsets;
 	struct sv_plugins *plugins;
 	uint64_t next_id;
+	struct sv_cluster *cluster; /* distributed mode; NULL standalone */
 };
 
 enum sv_unit_kind {
