@@ -318,15 +318,21 @@ static void notify_waiter(struct conn *c, int code, const char *error)
 	cb(c->waiter_arg, code, error);
 }
 
+static void cl_check_revoked(struct sv_herder *h);
+
 static void maybe_after_stop(struct conn *c)
 {
+	struct sv_herder *h = c->h;
 	void (*next)(struct conn *);
 
 	if (c->nstopping > 0 || c->hold > 0 || !c->after_stop)
 		return;
 	next = c->after_stop;
 	c->after_stop = NULL;
-	next(c);
+	next(c); /* may free c */
+	/* a revocation waits for every unit, whatever stopped them */
+	if (h->cl)
+		cl_check_revoked(h);
 }
 
 static void stop_unit(struct conn *c, struct sv_unit *u)
@@ -476,8 +482,6 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
-static void cl_check_revoked(struct sv_herder *h);
-
 static void finish_delete(struct conn *c)
 {
 	struct sv_herder *h = c->h;
@@ -551,8 +555,10 @@ static void unit_task_configs(struct sv_unit *u, json_t *configs)
 	struct conn *c = u->opaque;
 
 	if (c->h->cl) {
-		/* the leader makes them the tasks (sv_herder_cl_tasks) */
-		if (!c->deleting && !c->after_stop &&
+		/* the leader makes them the tasks (sv_herder_cl_tasks); not
+		 * while this connector instance is being stopped */
+		if (!c->deleting &&
+		    !(c->after_stop && c->after_stop != start_tasks) &&
 		    !(c->task_configs && json_equal(c->task_configs, configs)))
 			sv_cluster_propose_tasks(c->h->cl, c->name, configs);
 		return;
@@ -2123,7 +2129,9 @@ void sv_herder_cl_tasks(struct sv_herder *h, const char *name, json_t *configs)
 	        "%zu task config(s) committed", json_array_size(configs));
 	json_decref(c->task_configs);
 	c->task_configs = json_deep_copy(configs);
-	if (c->after_stop != start_tasks)
+	/* a stop under way (a new config, a stop, a revocation) decides
+	 * what starts next, with these configs */
+	if (!c->after_stop)
 		stop_units(c, false, start_tasks);
 }
 
@@ -2156,9 +2164,13 @@ static void cl_check_revoked(struct sv_herder *h)
 
 	if (!h->cl_revoking)
 		return;
-	TAILQ_FOREACH (c, &h->conns, link)
-		if (c->nstopping > 0 || c->hold > 0 || c->cu || c->ntasks)
+	TAILQ_FOREACH (c, &h->conns, link) {
+		if (c->nstopping > 0 || c->hold > 0 || c->cu)
 			return;
+		for (size_t i = 0; i < c->ntasks; i++)
+			if (c->tasks[i])
+				return;
+	}
 	h->cl_revoking = false;
 	sv_cluster_revoked(h->cl);
 }
@@ -2178,7 +2190,6 @@ static void cl_revoked_one(struct conn *c)
 	for (size_t i = 0; i < c->ntasks; i++)
 		cl_unit_gone(c->tasks[i]);
 	free_tasks(c);
-	cl_check_revoked(c->h);
 }
 
 void sv_herder_cl_revoke(struct sv_herder *h)
