@@ -34,14 +34,14 @@ static const char *const relayed_out[] = {"Location"};
 struct call {
 	TAILQ_ENTRY(call) link;
 	struct sv_rest_fwd *f;
-	struct sv_rest_req *q;            /* NULL once answered */
-	struct evhttp_connection *evcon;  /* to the leader; NULL once freed */
-	struct event *timer;              /* the whole forward's deadline */
-	struct event *gone;               /* EV_CLOSED on the client's socket */
-	struct event *reap;               /* frees the call, outside callbacks */
-	enum evhttp_request_error error;  /* why the outgoing request failed */
+	struct sv_rest_req *q;           /* NULL once answered */
+	struct evhttp_connection *evcon; /* to the leader; NULL once freed */
+	struct event *timer;             /* the whole forward's deadline */
+	struct event *gone;              /* EV_CLOSED on the client's socket */
+	struct event *reap;              /* frees the call, outside callbacks */
+	enum evhttp_request_error error; /* why the outgoing request failed */
 	bool failed;
-	char target[256];                 /* the leader's URL, for messages */
+	char target[256]; /* the leader's URL, for messages */
 };
 
 TAILQ_HEAD(call_list, call);
@@ -257,10 +257,9 @@ static struct bufferevent *tls_bev(struct sv_rest_fwd *f, const char *host)
 		SSL_free(ssl);
 		return NULL;
 	}
-	bev = bufferevent_openssl_socket_new(f->base, -1, ssl,
-	                                     BUFFEREVENT_SSL_CONNECTING,
-	                                     BEV_OPT_CLOSE_ON_FREE |
-	                                         BEV_OPT_DEFER_CALLBACKS);
+	bev = bufferevent_openssl_socket_new(
+	    f->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!bev) {
 		SSL_free(ssl);
 		return NULL;
@@ -286,9 +285,9 @@ static char *target_of(struct evhttp_request *ev)
 }
 
 /* Builds and sends the outgoing request. 0, or -1 with why set. */
-static int send_request(struct call *c, struct sv_rest_req *q,
-                        const char *host, int port, bool https,
-                        const char *self_id, const char **why)
+static int send_request(struct call *c, struct sv_rest_req *q, const char *host,
+                        int port, bool https, const char *self_id,
+                        const char **why)
 {
 	struct sv_rest_fwd *f = c->f;
 	struct evhttp_request *out;
@@ -323,9 +322,8 @@ static int send_request(struct call *c, struct sv_rest_req *q,
 		return -1;
 	evhttp_request_set_error_cb(out, on_error);
 	oh = evhttp_request_get_output_headers(out);
-	snprintf(hostport, sizeof(hostport), strchr(host, ':') ? "[%s]:%d"
-	                                                      : "%s:%d",
-	         host, port);
+	snprintf(hostport, sizeof(hostport),
+	         strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
 	snprintf(len, sizeof(len), "%zu", n);
 	if (evhttp_add_header(oh, "Host", hostport) ||
 	    evhttp_add_header(oh, "Connection", "close") ||
@@ -346,8 +344,8 @@ static int send_request(struct call *c, struct sv_rest_req *q,
 	if (!(target = target_of(q->ev)))
 		goto out_free;
 	/* on failure, evhttp_make_request has freed out */
-	rc = evhttp_make_request(c->evcon, out, evhttp_request_get_command(q->ev),
-	                         target);
+	rc = evhttp_make_request(c->evcon, out,
+	                         evhttp_request_get_command(q->ev), target);
 	free(target);
 	if (rc)
 		*why = "cannot start the request";
@@ -491,8 +489,7 @@ size_t sv_rest_fwd_pending(const struct sv_rest_fwd *f)
 	size_t n = 0;
 	const struct call *c;
 
-	TAILQ_FOREACH(c, &f->calls, link)
-	{
+	TAILQ_FOREACH (c, &f->calls, link) {
 		n += c->q != NULL;
 	}
 	return n;
@@ -504,8 +501,7 @@ void sv_rest_fwd_cancel_all(struct sv_rest_fwd *f)
 
 	if (!f)
 		return;
-	TAILQ_FOREACH(c, &f->calls, link)
-	{
+	TAILQ_FOREACH (c, &f->calls, link) {
 		struct sv_rest_req *q = c->q;
 
 		call_cancel(c);

@@ -7,7 +7,9 @@
  * unchanged (status, body, Content-Type, Location), 409 on a refused
  * connection, on a leader that never answers and for an https leader
  * without TLS, the forward cancelled when the client goes away, 503 when
- * the forwarder is freed with a forward in flight. No leak under ASan.
+ * the forwarder is freed with a forward in flight; an https leader whose
+ * certificate (made here, for 127.0.0.1) is trusted gets the request, one
+ * whose certificate is not gets none (409). No leak under ASan.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,10 +22,14 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "../../supervisor/sv_log.h"
 #include "../../supervisor/sv_rest_fwd.h"
@@ -56,6 +62,7 @@ struct env {
 	char body[1024], ctype[128], location[256];
 	struct evhttp_connection *client;
 	bool break_on_leader;
+	SSL_CTX *server_tls; /* the leader's, for the https cases */
 };
 
 static struct env E;
@@ -156,7 +163,16 @@ static int bind_server(struct evhttp *http)
 	return ntohs(sin.sin_port);
 }
 
-static void setup(enum leader_mode mode, int timeout_ms)
+static struct bufferevent *leader_bev(struct event_base *base, void *arg)
+{
+	(void)arg;
+	return bufferevent_openssl_socket_new(base, -1, SSL_new(E.server_tls),
+	                                      BUFFEREVENT_SSL_ACCEPTING,
+	                                      BEV_OPT_CLOSE_ON_FREE);
+}
+
+static void setup_tls(enum leader_mode mode, int timeout_ms, SSL_CTX *server,
+                      SSL_CTX *client)
 {
 	memset(&E, 0, sizeof(E));
 	E.base = event_base_new();
@@ -169,10 +185,18 @@ static void setup(enum leader_mode mode, int timeout_ms)
 	E.leader_port = bind_server(E.leader);
 	E.front_port = bind_server(E.front);
 	E.mode = mode;
-	snprintf(E.leader_url, sizeof(E.leader_url), "http://127.0.0.1:%d",
-	         E.leader_port);
-	E.fwd = sv_rest_fwd_new(E.base, timeout_ms, NULL);
+	E.server_tls = server;
+	if (server)
+		evhttp_set_bevcb(E.leader, leader_bev, NULL);
+	snprintf(E.leader_url, sizeof(E.leader_url), "%s://127.0.0.1:%d",
+	         server ? "https" : "http", E.leader_port);
+	E.fwd = sv_rest_fwd_new(E.base, timeout_ms, client);
 	CHECK(E.base && E.leader_port > 0 && E.front_port > 0 && E.fwd);
+}
+
+static void setup(enum leader_mode mode, int timeout_ms)
+{
+	setup_tls(mode, timeout_ms, NULL, NULL);
 }
 
 static void teardown(void)
@@ -268,8 +292,7 @@ static void check_conflict(void)
 	json_t *j = json_loads(E.body, 0, NULL);
 
 	CHECK_EQ_INT(E.code, 409);
-	CHECK_EQ_INT(json_integer_value(json_object_get(j, "error_code")),
-	             409);
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "error_code")), 409);
 	CHECK_EQ_STR(json_string_value(json_object_get(j, "message")),
 	             "Cannot complete request because of a conflicting "
 	             "operation (e.g. worker rebalance)");
@@ -369,6 +392,95 @@ static void test_shutdown(void)
 	teardown();
 }
 
+/* A self-signed certificate for IP 127.0.0.1, and its key. */
+static void make_cert(X509 **certp, EVP_PKEY **keyp)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *name = X509_get_subject_name(x);
+	X509_EXTENSION *ext;
+	X509V3_CTX v3;
+
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	                           (const unsigned char *)"leader", -1, -1, 0);
+	X509_set_issuer_name(x, name);
+	X509_set_pubkey(x, key);
+	X509V3_set_ctx_nodb(&v3);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name,
+	                          "IP:127.0.0.1");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
+	                          "critical,CA:TRUE");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	X509_sign(x, key, EVP_sha256());
+	*certp = x;
+	*keyp = key;
+}
+
+static SSL_CTX *server_ctx(X509 *cert, EVP_PKEY *key)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	CHECK(SSL_CTX_use_certificate(ctx, cert) == 1);
+	CHECK(SSL_CTX_use_PrivateKey(ctx, key) == 1);
+	return ctx;
+}
+
+/* A client context that trusts ca only (what sv_rest_tls_client_new
+ * makes of listeners.https.ssl.ca.location). */
+static SSL_CTX *client_ctx(X509 *ca)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	CHECK(X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca) == 1);
+	return ctx;
+}
+
+static void test_https(void)
+{
+	X509 *cert, *other;
+	EVP_PKEY *key, *okey;
+	SSL_CTX *server, *trusting, *distrusting;
+
+	make_cert(&cert, &key);
+	make_cert(&other, &okey);
+	server = server_ctx(cert, key);
+	trusting = client_ctx(cert);
+	distrusting = client_ctx(other);
+
+	setup_tls(ANSWER, 5000, server, trusting);
+	send_put();
+	CHECK(run(5));
+	CHECK_EQ_INT(E.seen.n, 1);
+	CHECK_EQ_STR(E.seen.fwd, SELF_ID);
+	CHECK_EQ_INT(E.code, 201);
+	CHECK_EQ_STR(E.location, "http://leader:8083/connectors/x");
+	teardown();
+
+	/* a certificate the worker's CA did not sign: nothing is sent */
+	setup_tls(ANSWER, 5000, server, distrusting);
+	send_put();
+	CHECK(run(5));
+	CHECK_EQ_INT(E.seen.n, 0);
+	check_conflict();
+	teardown();
+
+	SSL_CTX_free(server);
+	SSL_CTX_free(trusting);
+	SSL_CTX_free(distrusting);
+	X509_free(cert);
+	X509_free(other);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(okey);
+}
+
 TEST_LIST = {
     {"relayed", test_relayed},
     {"refused", test_refused},
@@ -376,5 +488,6 @@ TEST_LIST = {
     {"bad_urls", test_bad_urls},
     {"client_gone", test_client_gone},
     {"shutdown", test_shutdown},
+    {"https", test_https},
     {NULL, NULL},
 };
