@@ -15,6 +15,10 @@
  *    the peer's uid and pid (SO_PEERCRED), event SV-REST-ADMIN; writes over
  *    TCP are logged with the user and address, SV-REST-WRITE.
  *
+ * In distributed mode (ctx->cluster set), writes that need the leader
+ * are forwarded to it by a follower (sv_rest_fwd.h, timeout
+ * `rest.forward.timeout.ms`, default 10000); see sv_rest_set_cluster_ops.
+ *
  * Request bodies are limited to `rest.request.max.bytes` (default 1 MiB;
  * 413 over it, see sv_rest_guard.h). Every error answer is Kafka Connect's
  * {"error_code": N, "message": "..."}.
