@@ -98,6 +98,9 @@ const char *sv_cluster_leader_url(const struct sv_cluster *c)
 		return c->url;
 	if (c->role != SV_CLUSTER_FOLLOWER)
 		return NULL;
+	/* a record of this member's own older leadership is stale */
+	if (c->leader_id && strcmp(c->leader_id, c->worker_id) == 0)
+		return NULL;
 	return c->leader_url;
 }
 
