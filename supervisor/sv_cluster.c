@@ -1061,23 +1061,23 @@ static int topic_partitions(rd_kafka_t *rk, const char *topic, char *err,
                             size_t errlen)
 {
 	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
 	rd_kafka_resp_err_t e;
-	int n = -1;
+	int n = -ENOENT;
 
-	if (!t)
-		return -ENOMEM;
-	e = rd_kafka_metadata(rk, 0, t, &md, 10000);
-	rd_kafka_topic_destroy(t);
+	/* every topic: a request naming one may create it with the
+	 * broker's defaults (auto.create.topics.enable) */
+	e = rd_kafka_metadata(rk, 1, NULL, &md, 10000);
 	if (e) {
 		snprintf(err, errlen, "cannot read the metadata of %s: %s",
 		         topic, rd_kafka_err2str(e));
 		return -EIO;
 	}
-	if (md->topic_cnt == 1 && !md->topics[0].err)
-		n = md->topics[0].partition_cnt;
+	for (int i = 0; i < md->topic_cnt; i++)
+		if (strcmp(md->topics[i].topic, topic) == 0 &&
+		    !md->topics[i].err && md->topics[i].partition_cnt > 0)
+			n = md->topics[i].partition_cnt;
 	rd_kafka_metadata_destroy(md);
-	return n > 0 ? n : -ENOENT;
+	return n;
 }
 
 static int create_topic(struct sv_cluster *c, const char *topic, int parts,
@@ -1104,12 +1104,16 @@ static int create_topic(struct sv_cluster *c, const char *topic, int parts,
 		rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
 	q = rd_kafka_queue_new(c->prod);
 	opts = rd_kafka_AdminOptions_new(c->prod, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-	rd_kafka_AdminOptions_set_request_timeout(opts, 30000, es, sizeof(es));
+	rd_kafka_AdminOptions_set_request_timeout(opts, 15000, es, sizeof(es));
 	rd_kafka_CreateTopics(c->prod, &nt, 1, opts, q);
-	ev = rd_kafka_queue_poll(q, 35000);
+	ev = rd_kafka_queue_poll(q, 20000);
 	if (!ev) {
-		snprintf(err, errlen, "creating topic %s: no answer in 35 s",
-		         topic);
+		snprintf(err, errlen,
+		         "cannot create topic %s: Kafka did not answer within "
+		         "20 s (a broker that cannot create topics, such as "
+		         "sluice-devkafka, needs it made beforehand: "
+		         "sluice-devkafka --topic %s:%d)",
+		         topic, topic, parts);
 		rc = -ETIMEDOUT;
 	} else if (rd_kafka_event_error(ev)) {
 		snprintf(err, errlen, "cannot create topic %s: %s", topic,
