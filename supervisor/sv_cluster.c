@@ -1115,6 +1115,14 @@ static int create_topic(struct sv_cluster *c, const char *topic, int parts,
 		         "sluice-devkafka --topic %s:%d)",
 		         topic, topic, parts);
 		rc = -ETIMEDOUT;
+	} else if (rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+		snprintf(err, errlen,
+		         "cannot create topic %s: Kafka did not answer within "
+		         "15 s (a broker that cannot create topics, such as "
+		         "sluice-devkafka, needs it made beforehand: "
+		         "sluice-devkafka --topic %s:%d)",
+		         topic, topic, parts);
+		rc = -ETIMEDOUT;
 	} else if (rd_kafka_event_error(ev)) {
 		snprintf(err, errlen, "cannot create topic %s: %s", topic,
 		         rd_kafka_event_error_string(ev));
