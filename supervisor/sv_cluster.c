@@ -81,6 +81,8 @@ struct sv_cluster {
 	json_t *status;     /* status key -> value */
 	int64_t cfg_pos;    /* next config offset to read */
 	int offset_failures; /* offset writes that failed since the last sync */
+	int offsets_inflight;
+	bool offsets_waited; /* a nowait sync is waiting for them */
 
 	TAILQ_HEAD(, cl_wait) waits;
 };
@@ -209,6 +211,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
 	if (p == &offset_marker) {
 		if (m->err)
 			c->offset_failures++;
+		if (--c->offsets_inflight == 0 && c->offsets_waited) {
+			c->offsets_waited = false;
+			if (c->offset_failures)
+				sv_error("SV-OFFSETS-FLUSH",
+				         "%d offset record(s) not written",
+				         c->offset_failures);
+			else if (c->h)
+				sv_herder_offsets_durable(c->h);
+			c->offset_failures = 0;
+		}
 		return;
 	}
 	if (m->err)
@@ -294,14 +306,21 @@ static int put_configf(struct sv_cluster *c, json_t *value, sv_cluster_cb cb,
 	return rc;
 }
 
-static int offsets_writer(void *arg, const char *key, const char *value)
+static int offsets_writer(void *arg, const char *key, const char *value,
+                          bool wait)
 {
 	struct sv_cluster *c = arg;
 	rd_kafka_resp_err_t e;
+	int failed;
 
+	if (!key && !wait) {
+		/* the herder hears of them (sv_herder_offsets_durable) */
+		if (c->offsets_inflight == 0 && !c->offset_failures)
+			return 0;
+		c->offsets_waited = true;
+		return -EINPROGRESS;
+	}
 	if (!key) {
-		int failed;
-
 		e = rd_kafka_flush(c->prod, CL_FLUSH_MS);
 		failed = c->offset_failures;
 		c->offset_failures = 0;
@@ -315,7 +334,10 @@ static int offsets_writer(void *arg, const char *key, const char *value)
 	    RD_KAFKA_V_VALUE((void *)value, value ? strlen(value) : 0),
 	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 	    RD_KAFKA_V_OPAQUE(&offset_marker), RD_KAFKA_V_END);
-	return e ? -EIO : 0;
+	if (e)
+		return -EIO;
+	c->offsets_inflight++;
+	return 0;
 }
 
 /* --- slots --------------------------------------------------------------- */

@@ -2002,6 +2002,7 @@ void sv_herder_commit(struct sv_herder *h)
 	struct conn *c;
 	char err[512];
 	bool any = false;
+	int rc;
 
 	TAILQ_FOREACH (c, &h->conns, link)
 		for (size_t i = 0; i < c->ntasks; i++) {
@@ -2014,10 +2015,25 @@ void sv_herder_commit(struct sv_herder *h)
 		}
 	if (!any && !sv_offsets_dirty(h->ctx->offsets))
 		return;
-	if (sv_offsets_flush(h->ctx->offsets, err, sizeof(err))) {
+	/* the offset topic does not hold up the loop: its writes tell
+	 * when they are durable (sv_herder_offsets_durable) */
+	if (h->shutting_down)
+		rc = sv_offsets_flush(h->ctx->offsets, err, sizeof(err));
+	else
+		rc = sv_offsets_flush_nowait(h->ctx->offsets, err, sizeof(err));
+	if (rc == -EINPROGRESS)
+		return;
+	if (rc) {
 		sv_error("SV-OFFSETS-FLUSH", "%s", err);
 		return;
 	}
+	sv_herder_offsets_durable(h);
+}
+
+void sv_herder_offsets_durable(struct sv_herder *h)
+{
+	struct conn *c;
+
 	TAILQ_FOREACH (c, &h->conns, link)
 		for (size_t i = 0; i < c->ntasks; i++)
 			if (c->tasks[i] && c->tasks[i]->src)

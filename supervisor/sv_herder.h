@@ -179,6 +179,8 @@ int sv_herder_source_offsets_set(struct sv_herder *h, const char *name,
 
 /* Commits source offsets and sink positions now. */
 void sv_herder_commit(struct sv_herder *h);
+/* The source offsets written so far are durable: the tasks hear it. */
+void sv_herder_offsets_durable(struct sv_herder *h);
 
 /*
  * Distributed mode (sv_cluster.h). The herder's connectors are those of
