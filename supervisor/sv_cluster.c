@@ -575,6 +575,62 @@ static void handle_proposal(struct sv_cluster *c, const char *name)
 	json_object_del(c->proposals, name);
 }
 
+/*
+ * Leader: a connector, or committed tasks, without slots (records that
+ * Kafka Connect wrote, or a slots record lost) get them.
+ */
+static void fix_slots(struct sv_cluster *c, const char *name)
+{
+	json_t *s = slots_of(c, name), *tslots, *old;
+	size_t n = json_array_size(json_object_get(c->committed, name));
+	int cslot;
+
+	if (!leading(c) || !json_object_get(c->conn_off, name))
+		return;
+	old = json_object_get(s, "tasks");
+	if (s && json_array_size(old) >= n)
+		return;
+	cslot = s ? (int)json_integer_value(json_object_get(s, "connector"))
+	          : free_slot(c, NULL);
+	if (cslot < 0 || !(tslots = json_array()))
+		goto full;
+	json_array_append_new(tslots, json_integer(cslot));
+	for (size_t i = 0; i < n; i++) {
+		json_t *t = json_array_get(old, i);
+		int slot = t ? (int)json_integer_value(t) : free_slot(c, tslots);
+
+		if (slot < 0) {
+			json_decref(tslots);
+			goto full;
+		}
+		json_array_append_new(tslots, json_integer(slot));
+	}
+	json_array_remove(tslots, 0);
+	s = json_pack("{s:i,s:o}", "connector", cslot, "tasks", tslots);
+	json_object_set(c->slots, name, s);
+	put_configf(c, s, NULL, NULL, false, "sluice-slots-%s", name);
+	sv_info("SV-CLUSTER-SLOTS", "connector %s: slots for %zu task(s)",
+	        name, n);
+	return;
+full:
+	sv_error("SV-CLUSTER-SLOTS",
+	         "connector %s: no free slot: the cluster has %d "
+	         "(sluice.slots.topic.partitions)",
+	         name, c->nslots - 1);
+}
+
+static void fix_all_slots(struct sv_cluster *c)
+{
+	const char *name;
+	json_t *v;
+
+	json_object_foreach(c->conn_off, name, v)
+	{
+		(void)v;
+		fix_slots(c, name);
+	}
+}
+
 static void handle_proposals(struct sv_cluster *c)
 {
 	const char *name;
@@ -689,6 +745,8 @@ static void on_commit(struct sv_cluster *c, const char *name, json_t *v)
 		json_array_append(configs, t);
 	}
 	json_object_set(c->committed, name, configs);
+	if (c->started)
+		fix_slots(c, name);
 	if (c->h)
 		sv_herder_cl_tasks(c->h, name, configs);
 out:
@@ -713,6 +771,8 @@ static void on_config(struct sv_cluster *c, const rd_kafka_message_t *m)
 		if (v) {
 			json_object_set_new(c->conn_off, name,
 			                    json_integer(m->offset));
+			if (c->started)
+				fix_slots(c, name);
 		} else {
 			json_object_del(c->conn_off, name);
 			json_object_del(c->committed, name);
@@ -778,6 +838,8 @@ static void on_config(struct sv_cluster *c, const rd_kafka_message_t *m)
 			json_object_set(c->slots, name, v);
 		else
 			goto bad;
+		if (v && c->started && c->h)
+			sv_herder_cl_slots(c->h, name);
 	} else if (klen == 13 && memcmp(key, "sluice-leader", 13) == 0) {
 		const char *id = json_string_value(json_object_get(v, "worker_id"));
 		const char *url = json_string_value(json_object_get(v, "url"));
@@ -974,6 +1036,8 @@ static void finish_catchup(struct sv_cluster *c)
 	sv_info("SV-CLUSTER-ASSIGNED",
 	        "generation %d: %d slot(s) of %d, %s", c->generation, n,
 	        c->nslots, c->owned[0] ? "leader" : "follower");
+	if (c->role == SV_CLUSTER_LEADER)
+		fix_all_slots(c);
 	sv_herder_cl_assigned(c->h);
 	if (c->role == SV_CLUSTER_LEADER)
 		handle_proposals(c);

@@ -381,40 +381,44 @@ static void set_conn_trace(struct conn *c, const char *msg)
 	c->trace = msg ? strdup(msg) : NULL;
 }
 
+/* Starts task i (in distributed mode, if this member owns its slot). */
+static void start_task(struct conn *c, size_t i)
+{
+	struct sv_herder *h = c->h;
+	char err[512];
+	struct sv_unit *u;
+
+	if (h->cl && !sv_cluster_owns(h->cl, c->name, (int)i))
+		return;
+	u = sv_unit_new(h->ctx, c->plugin->source ? SV_UNIT_SOURCE : SV_UNIT_SINK,
+	                c->name, (int)i, c->plugin,
+	                json_array_get(c->task_configs, i), c->config,
+	                &unit_ops, c, err, sizeof(err));
+	if (!u) {
+		sv_ulog(SV_LOG_ERROR, "SV-TASK-CREATE", c->name, (int)i,
+		        "cannot create task %zu: %s", i, err);
+		set_conn_trace(c, err);
+		return;
+	}
+	c->tasks[i] = u;
+	u->want_pause = strcmp(c->target, "PAUSED") == 0;
+	sv_unit_start(u);
+}
+
 static void start_tasks(struct conn *c)
 {
 	struct sv_herder *h = c->h;
 	size_t n = json_array_size(c->task_configs);
-	enum sv_unit_kind kind =
-	    c->plugin->source ? SV_UNIT_SOURCE : SV_UNIT_SINK;
 
 	free_tasks(c);
 	if (strcmp(c->target, "STOPPED") == 0 || h->shutting_down ||
-	    c->deleting || n == 0)
+	    c->deleting || n == 0 || !c->plugin)
 		return;
 	if (!(c->tasks = calloc(n, sizeof(*c->tasks))))
 		return;
 	c->ntasks = n;
-	for (size_t i = 0; i < n; i++) {
-		char err[512];
-		struct sv_unit *u;
-
-		/* distributed: only the units whose slot this member owns */
-		if (h->cl && !sv_cluster_owns(h->cl, c->name, (int)i))
-			continue;
-		u = sv_unit_new(h->ctx, kind, c->name, (int)i, c->plugin,
-		                json_array_get(c->task_configs, i), c->config,
-		                &unit_ops, c, err, sizeof(err));
-		if (!u) {
-			sv_ulog(SV_LOG_ERROR, "SV-TASK-CREATE", c->name, (int)i,
-			        "cannot create task %zu: %s", i, err);
-			set_conn_trace(c, err);
-			continue;
-		}
-		c->tasks[i] = u;
-		u->want_pause = strcmp(c->target, "PAUSED") == 0;
-		sv_unit_start(u);
-	}
+	for (size_t i = 0; i < n; i++)
+		start_task(c, i);
 }
 
 static void start_connector(struct conn *c)
@@ -2149,6 +2153,26 @@ void sv_herder_cl_tasks(struct sv_herder *h, const char *name, json_t *configs)
 	 * what starts next, with these configs */
 	if (!c->after_stop)
 		stop_units(c, false, start_tasks);
+}
+
+void sv_herder_cl_slots(struct sv_herder *h, const char *name)
+{
+	struct conn *c = find_live(h, name);
+
+	if (!c || h->shutting_down || c->after_stop || c->nstopping ||
+	    strcmp(c->target, "STOPPED") == 0)
+		return;
+	if (!c->cu)
+		start_connector(c);
+	if (!c->plugin || !c->task_configs)
+		return;
+	if (c->ntasks != json_array_size(c->task_configs)) {
+		start_tasks(c);
+		return;
+	}
+	for (size_t i = 0; i < c->ntasks; i++)
+		if (!c->tasks[i])
+			start_task(c, i);
 }
 
 void sv_herder_cl_restart(struct sv_herder *h, const char *name, int task,
