@@ -631,6 +631,11 @@ static void act_hello(struct sv_unit *u)
 	}
 	if (proto_start_pack(&u->pk, &st) || sv_unit_send(u))
 		goto out_fail;
+	/* a source started paused never polls: the taskhost reads PAUSE
+	 * before its first poll */
+	if (u->kind == SV_UNIT_SOURCE && u->want_pause &&
+	    (proto_empty_pack(&u->pk, PROTO_PAUSE) || sv_unit_send(u)))
+		goto out_fail;
 	enter(u, SV_PH_STARTING);
 	goto out;
 out_fail:
