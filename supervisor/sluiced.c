@@ -2,6 +2,7 @@
  * sluiced.c: main() of the sluice supervisor.
  *
  *	sluiced standalone WORKER.properties [CONNECTOR.properties|.json ...]
+ *	sluiced distributed WORKER.properties
  *
  * Loads the worker config, scans plugin.path, connects to Kafka (or
  * starts the embedded cluster), opens the REST listeners and the admin
@@ -20,6 +21,7 @@
 #include <event2/event.h>
 
 #include "sv_cfgstore.h"
+#include "sv_cluster.h"
 #include "sv_connfile.h"
 #include "sv_herder.h"
 #include "sv_kafka.h"
@@ -47,6 +49,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: sluiced standalone WORKER.properties "
 	        "[CONNECTOR.properties|CONNECTOR.json ...]\n"
+	        "       sluiced distributed WORKER.properties\n"
 	        "       sluiced --help | --version\n"
 	        "\n"
 	        "Runs Kafka Connect connectors, each connector instance and "
@@ -59,7 +62,9 @@ static void usage(FILE *f)
 	        "leave\n"
 	        "bootstrap.servers unset (or \"embedded\") for an in-process "
 	        "test cluster whose\n"
-	        "data is lost on exit. See README.md.\n");
+	        "data is lost on exit. In distributed mode, every sluiced "
+	        "with the same\n"
+	        "group.id is a member of one cluster (see README.md).\n");
 }
 
 static void on_put(void *arg, int code, const char *error)
@@ -131,6 +136,8 @@ int main(int argc, char **argv)
 	struct sv_cfgstore *store = NULL;
 	struct sv_herder *h = NULL;
 	struct sv_rest *rest = NULL;
+	struct sv_cluster *cl = NULL;
+	bool distributed;
 	struct event_base *base = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL;
 	struct startup st = {0};
@@ -154,11 +161,16 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind < 2 || strcmp(argv[optind], "standalone") != 0) {
-		if (argc - optind >= 1 &&
-		    strcmp(argv[optind], "distributed") == 0)
-			fprintf(stderr, "sluiced: distributed mode is not "
-			                "available in this version\n");
+	if (argc - optind < 2 || (strcmp(argv[optind], "standalone") != 0 &&
+	                          strcmp(argv[optind], "distributed") != 0)) {
+		usage(stderr);
+		return 2;
+	}
+	distributed = strcmp(argv[optind], "distributed") == 0;
+	if (distributed && argc - optind > 2) {
+		fprintf(stderr, "sluiced: distributed mode takes no connector "
+		                "files: create connectors through the REST "
+		                "API\n");
 		usage(stderr);
 		return 2;
 	}
@@ -178,8 +190,10 @@ int main(int argc, char **argv)
 		sv_error("SV-EVENT", "cannot create the event loop");
 		goto out;
 	}
-	if (!(offsets = sv_offsets_open(w.offset_file, err, sizeof(err))) ||
-	    !(store = sv_cfgstore_open(w.config_file, err, sizeof(err)))) {
+	if (!(offsets = sv_offsets_open(distributed ? NULL : w.offset_file, err,
+	                                sizeof(err))) ||
+	    (!distributed &&
+	     !(store = sv_cfgstore_open(w.config_file, err, sizeof(err))))) {
 		sv_error("SV-STORE", "%s", err);
 		goto out;
 	}
@@ -194,6 +208,12 @@ int main(int argc, char **argv)
 	kafka_up = true;
 	kafka.after_poll = after_poll;
 	ctx = (struct sv_ctx){base, &w, &kafka, offsets, &plugins, 0, NULL};
+	if (distributed && w.embedded)
+		sv_warn("SV-EMBEDDED-CLUSTER",
+		        "distributed mode on the embedded Kafka: other members "
+		        "may join at %s, and everything is lost when this "
+		        "sluiced stops",
+		        w.bootstrap);
 	if (!(h = sv_herder_new(&ctx, store, err, sizeof(err)))) {
 		sv_error("SV-HERDER", "%s", err);
 		goto out;
@@ -203,6 +223,30 @@ int main(int argc, char **argv)
 	if (!(rest = sv_rest_new(&ctx, h, err, sizeof(err)))) {
 		sv_error("SV-REST", "%s", err);
 		goto out;
+	}
+	if (distributed) {
+		const char *ls = sv_worker_get(&w, "listeners");
+		char *url = NULL;
+
+		if (asprintf(&url, "%s://%s",
+		             ls && strncmp(ls, "https://", 8) == 0 ? "https"
+		                                                   : "http",
+		             w.worker_id) < 0) {
+			sv_error("SV-CLUSTER", "out of memory");
+			goto out;
+		}
+		cl = sv_cluster_new(&ctx, url, err, sizeof(err));
+		free(url);
+		if (!cl) {
+			sv_error("SV-CLUSTER", "%s", err);
+			goto out;
+		}
+		ctx.cluster = cl;
+		sv_herder_set_cluster(h, cl);
+		if (sv_cluster_start(cl, h, err, sizeof(err))) {
+			sv_error("SV-CLUSTER", "%s", err);
+			goto out;
+		}
 	}
 	/* connectors named on the command line: validated before anything
 	 * runs, as connect-standalone does */
@@ -255,8 +299,8 @@ int main(int argc, char **argv)
 		sv_error("SV-EVENT", "cannot watch signals");
 		goto out;
 	}
-	sv_info("SV-READY", "sluiced is running (standalone, Kafka at %s)",
-	        w.bootstrap);
+	sv_info("SV-READY", "sluiced is running (%s, Kafka at %s)",
+	        distributed ? "distributed" : "standalone", w.bootstrap);
 	event_base_dispatch(base);
 	rc = 0;
 out:
@@ -264,9 +308,14 @@ out:
 		event_free(ev_term);
 	if (ev_int)
 		event_free(ev_int);
+	/* leaving the group once every unit stopped: the others take over
+	 * at once */
+	sv_cluster_close(cl);
 	/* REST first: its pending requests reach into the herder */
 	sv_rest_free(rest);
 	sv_herder_free(h);
+	sv_cluster_free(cl);
+	ctx.cluster = NULL;
 	if (kafka_up)
 		sv_kafka_fini(&kafka, 5000);
 	if (offsets && sv_offsets_flush(offsets, err, sizeof(err)))

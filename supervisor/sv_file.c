@@ -78,7 +78,7 @@ out_err:
 }
 
 int sv_file_read(const char *path, size_t max, char **data, size_t *len,
-		 char *err, size_t errlen)
+                 char *err, size_t errlen)
 {
 	char *buf = NULL, *nbuf;
 	size_t n = 0, cap = 0;
@@ -109,7 +109,8 @@ int sv_file_read(const char *path, size_t max, char **data, size_t *len,
 				cap = max + 1;
 			if (!(nbuf = realloc(buf, cap + 1))) {
 				rc = -ENOMEM;
-				snprintf(err, errlen, "%s: out of memory", path);
+				snprintf(err, errlen, "%s: out of memory",
+				         path);
 				goto out_free;
 			}
 			buf = nbuf;
@@ -128,7 +129,7 @@ int sv_file_read(const char *path, size_t max, char **data, size_t *len,
 		if (n > max) {
 			rc = -EFBIG;
 			snprintf(err, errlen, "%s: larger than %zu bytes", path,
-				 max);
+			         max);
 			goto out_free;
 		}
 	}

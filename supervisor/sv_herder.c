@@ -65,6 +65,10 @@ struct sv_herder {
 	struct event *ev_commit;
 	struct event *ev_deadline;
 	bool shutting_down;
+	/* distributed mode (NULL: standalone) */
+	struct sv_cluster *cl;
+	json_t *cl_targets; /* name -> target state read from the cluster */
+	bool cl_revoking;
 	void (*done)(void *arg);
 	void *done_arg;
 };
@@ -387,11 +391,14 @@ static void start_tasks(struct conn *c)
 	c->ntasks = n;
 	for (size_t i = 0; i < n; i++) {
 		char err[512];
-		struct sv_unit *u =
-		    sv_unit_new(h->ctx, kind, c->name, (int)i, c->plugin,
+		struct sv_unit *u;
+
+		/* distributed: only the units whose slot this member owns */
+		if (h->cl && !sv_cluster_owns(h->cl, c->name, (int)i))
+			continue;
+		u = sv_unit_new(h->ctx, kind, c->name, (int)i, c->plugin,
 		                json_array_get(c->task_configs, i), c->config,
 		                &unit_ops, c, err, sizeof(err));
-
 		if (!u) {
 			sv_ulog(SV_LOG_ERROR, "SV-TASK-CREATE", c->name, (int)i,
 			        "cannot create task %zu: %s", i, err);
@@ -422,6 +429,8 @@ static void start_connector(struct conn *c)
 		set_conn_trace(c, err);
 		return;
 	}
+	if (h->cl && !sv_cluster_owns(h->cl, c->name, -1))
+		return;
 	if (!c->cu) {
 		c->cu = sv_unit_new(h->ctx, SV_UNIT_CONNECTOR, c->name, -1,
 		                    c->plugin, c->config, c->config, &unit_ops,
@@ -441,6 +450,12 @@ static void restart_all(struct conn *c)
 	sv_unit_free(c->cu);
 	c->cu = NULL;
 	free_tasks(c);
+	if (c->h->cl) {
+		/* the committed task configs stay until new ones are */
+		start_connector(c);
+		start_tasks(c);
+		return;
+	}
 	json_decref(c->task_configs);
 	c->task_configs = NULL;
 	start_connector(c);
@@ -461,13 +476,19 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
+static void cl_check_revoked(struct sv_herder *h);
+
 static void finish_delete(struct conn *c)
 {
+	struct sv_herder *h = c->h;
+
 	TAILQ_REMOVE(&c->h->conns, c, link);
 	sv_ulog(SV_LOG_INFO, "SV-CONNECTOR-DELETED", c->name, -1,
 	        "connector %s deleted", c->name);
 	notify_waiter(c, 204, NULL);
 	conn_free(c);
+	if (h->cl)
+		cl_check_revoked(h);
 }
 
 static struct conn *conn_new(struct sv_herder *h, const char *name,
@@ -492,6 +513,20 @@ static struct conn *conn_new(struct sv_herder *h, const char *name,
 	return c;
 }
 
+/* The number of tasks a connector has (in distributed mode, also those
+ * other members run) and the local unit of one, or NULL. */
+static size_t task_count(struct conn *c)
+{
+	if (c->h->cl && strcmp(c->target, "STOPPED") != 0)
+		return json_array_size(c->task_configs);
+	return c->ntasks;
+}
+
+static struct sv_unit *task_unit(struct conn *c, size_t i)
+{
+	return i < c->ntasks ? c->tasks[i] : NULL;
+}
+
 /* --- unit callbacks ----------------------------------------------------- */
 
 static void unit_status(struct sv_unit *u)
@@ -504,12 +539,24 @@ static void unit_status(struct sv_unit *u)
 	sv_ulog(SV_LOG_INFO, "SV-STATUS", u->conn, u->task, "%s is %s%s%s",
 	        sv_unit_label(u), st, u->trace ? ": " : "",
 	        u->trace ? u->trace : "");
+	if (u->ctx->cluster)
+		sv_cluster_put_status(u->ctx->cluster, u->conn, u->task, st,
+		                      strcmp(st, "RUNNING") != 0 ? u->trace
+		                                                 : NULL,
+		                      strcmp(st, "UNASSIGNED") == 0);
 }
 
 static void unit_task_configs(struct sv_unit *u, json_t *configs)
 {
 	struct conn *c = u->opaque;
 
+	if (c->h->cl) {
+		/* the leader makes them the tasks (sv_herder_cl_tasks) */
+		if (!c->deleting && !c->after_stop &&
+		    !(c->task_configs && json_equal(c->task_configs, configs)))
+			sv_cluster_propose_tasks(c->h->cl, c->name, configs);
+		return;
+	}
 	if (c->task_configs && json_equal(c->task_configs, configs) &&
 	    c->ntasks == json_array_size(configs))
 		return;
@@ -949,6 +996,60 @@ static void vjob_unlink(struct vjob *j)
 	TAILQ_REMOVE(&j->h->vjobs, j, link);
 }
 
+/* A REST answer waiting for a leader write to come back. */
+struct cl_answer {
+	sv_herder_cb cb;
+	void *arg;
+	int code;
+};
+
+static void cl_answered(void *arg, int code, const char *error)
+{
+	struct cl_answer *a = arg;
+
+	a->cb(a->arg, error ? code : a->code, error);
+	free(a);
+}
+
+/* Hands a write to the cluster; cb gets `code` once it is read back. */
+static struct cl_answer *cl_answer(sv_herder_cb cb, void *arg, int code)
+{
+	struct cl_answer *a = calloc(1, sizeof(*a));
+
+	if (a) {
+		a->cb = cb;
+		a->arg = arg;
+		a->code = code;
+	}
+	return a;
+}
+
+static void cl_apply(struct vjob *j, struct conn *c)
+{
+	struct cl_answer *a = cl_answer(j->cb, j->arg, c ? 200 : 201);
+	char err[512];
+	int rc;
+
+	if (!a) {
+		j->cb(j->arg, 500, "out of memory");
+		return;
+	}
+	rc = sv_cluster_put_connector(j->h->cl, j->name, j->config,
+	                              c ? NULL : j->initial, cl_answered, a,
+	                              err, sizeof(err));
+	if (rc) {
+		free(a);
+		j->cb(j->arg,
+		      rc == -EAGAIN   ? 409
+		      : rc == -ENOSPC ? 400
+		                      : 500,
+		      rc == -EAGAIN ? "Cannot complete request because of a "
+		                      "conflicting operation (e.g. worker "
+		                      "rebalance)"
+		                    : err);
+	}
+}
+
 static void apply(struct vjob *j)
 {
 	struct sv_herder *h = j->h;
@@ -970,6 +1071,10 @@ static void apply(struct vjob *j)
 	if (!c && j->mode == SV_HERDER_UPDATE) {
 		snprintf(msg, sizeof(msg), "Connector %s not found", j->name);
 		j->cb(j->arg, 404, msg);
+		return;
+	}
+	if (h->cl) {
+		cl_apply(j, c);
 		return;
 	}
 	if (c) {
@@ -1216,6 +1321,18 @@ int sv_herder_delete(struct sv_herder *h, const char *name, sv_herder_cb cb,
 		return -ENOENT;
 	if (busy(c))
 		return -EBUSY;
+	if (h->cl) {
+		struct cl_answer *a = cb ? cl_answer(cb, arg, 204) : NULL;
+		int rc;
+
+		if (cb && !a)
+			return -ENOMEM;
+		rc = sv_cluster_delete(h->cl, name, (int)task_count(c),
+		                       a ? cl_answered : NULL, a);
+		if (rc)
+			free(a);
+		return rc == -EAGAIN ? -EBUSY : rc ? -EIO : 0;
+	}
 	if (sv_cfgstore_remove(h->store, name, err, sizeof(err)) &&
 	    json_object_get(sv_cfgstore_connectors(h->store), name)) {
 		sv_error("SV-CFGSTORE", "%s", err);
@@ -1231,6 +1348,13 @@ int sv_herder_delete(struct sv_herder *h, const char *name, sv_herder_cb cb,
 static int set_target(struct sv_herder *h, struct conn *c, const char *target)
 {
 	char err[512];
+
+	if (h->cl) {
+		int rc =
+		    sv_cluster_set_target(h->cl, c->name, target, NULL, NULL);
+
+		return rc == -EAGAIN ? -EBUSY : rc ? -EIO : 0;
+	}
 
 	if (sv_cfgstore_set_state(h->store, c->name, target, err,
 	                          sizeof(err))) {
@@ -1261,8 +1385,10 @@ int sv_herder_pause(struct sv_herder *h, const char *name)
 	if ((rc = writable(h, name, &c)))
 		return rc;
 	was_stopped = strcmp(c->target, "STOPPED") == 0;
-	if (set_target(h, c, "PAUSED"))
-		return -EIO;
+	if ((rc = set_target(h, c, "PAUSED")))
+		return rc;
+	if (h->cl)
+		return 0; /* applied when read back (sv_herder_cl_target) */
 	if (was_stopped) {
 		start_connector(c);
 		return 0;
@@ -1284,8 +1410,10 @@ int sv_herder_resume(struct sv_herder *h, const char *name)
 	if ((rc = writable(h, name, &c)))
 		return rc;
 	was_stopped = strcmp(c->target, "STOPPED") == 0;
-	if (set_target(h, c, "RUNNING"))
-		return -EIO;
+	if ((rc = set_target(h, c, "RUNNING")))
+		return rc;
+	if (h->cl)
+		return 0;
 	if (was_stopped) {
 		start_connector(c);
 		return 0;
@@ -1314,6 +1442,17 @@ int sv_herder_stop_connector(struct sv_herder *h, const char *name,
 
 	if ((rc = writable(h, name, &c)))
 		return rc;
+	if (h->cl) {
+		struct cl_answer *a = cb ? cl_answer(cb, arg, 204) : NULL;
+
+		if (cb && !a)
+			return -ENOMEM;
+		rc = sv_cluster_set_target(h->cl, c->name, "STOPPED",
+		                           a ? cl_answered : NULL, a);
+		if (rc)
+			free(a);
+		return rc == -EAGAIN ? -EBUSY : rc ? -EIO : 0;
+	}
 	if (set_target(h, c, "STOPPED"))
 		return -EIO;
 	c->waiter = cb;
@@ -1343,6 +1482,8 @@ static void restart_unit(struct sv_unit *u)
 
 static json_t *status_json(struct conn *c, bool restart_conn,
                            bool restart_tasks, bool only_failed);
+static bool remote_failed(struct conn *c, int task);
+static int restart_local(struct conn *c, bool include_tasks, bool only_failed);
 
 int sv_herder_restart(struct sv_herder *h, const char *name, bool include_tasks,
                       bool only_failed, json_t **plan)
@@ -1353,10 +1494,27 @@ int sv_herder_restart(struct sv_herder *h, const char *name, bool include_tasks,
 
 	if ((rc = writable(h, name, &c)))
 		return rc;
-	conn_failed = failed(c->cu) || (c->trace && !c->cu);
+	conn_failed = h->cl ? remote_failed(c, -1)
+	                    : failed(c->cu) || (c->trace && !c->cu);
 	if (plan)
 		*plan = status_json(c, !only_failed || conn_failed,
 		                    include_tasks, only_failed);
+	if (h->cl) {
+		rc = sv_cluster_restart(h->cl, name, -1, include_tasks,
+		                        only_failed);
+		if (rc && plan) {
+			json_decref(*plan);
+			*plan = NULL;
+		}
+		return rc == -EAGAIN ? -EBUSY : rc ? -EIO : 0;
+	}
+	return restart_local(c, include_tasks, only_failed);
+}
+
+static int restart_local(struct conn *c, bool include_tasks, bool only_failed)
+{
+	bool conn_failed = failed(c->cu) || (c->trace && !c->cu);
+
 	if (strcmp(c->target, "STOPPED") == 0)
 		return 0;
 	if (!c->cu) {
@@ -1380,6 +1538,12 @@ int sv_herder_restart_task(struct sv_herder *h, const char *name, int task)
 
 	if ((rc = writable(h, name, &c)))
 		return rc;
+	if (h->cl) {
+		if (task < 0 || (size_t)task >= task_count(c))
+			return -ERANGE;
+		rc = sv_cluster_restart(h->cl, name, task, false, false);
+		return rc == -EAGAIN ? -EBUSY : rc ? -EIO : 0;
+	}
 	if (task < 0 || (size_t)task >= c->ntasks || !c->tasks[task])
 		return -ERANGE;
 	restart_unit(c->tasks[task]);
@@ -1437,26 +1601,78 @@ static const char *type_name(const struct sv_plugin *p)
 	return p ? (p->source ? "source" : "sink") : "unknown";
 }
 
+/* Distributed mode: the status another member (or none) wrote for a
+ * unit this member does not run. */
+static json_t *remote_json(struct conn *c, int id, const char *state_override)
+{
+	json_t *st = sv_cluster_status(c->h->cl, c->name, id);
+	const char *state = json_string_value(json_object_get(st, "state"));
+	const char *trace = json_string_value(json_object_get(st, "trace"));
+	json_t *o;
+
+	if (state_override)
+		state = state_override;
+	else if (!state)
+		state = "UNASSIGNED";
+	if (id < 0 && strcmp(c->target, "STOPPED") == 0)
+		state = "STOPPED";
+	o = json_object();
+	if (o && id >= 0)
+		json_object_set_new(o, "id", json_integer(id));
+	if (o) {
+		json_object_set_new(o, "state", json_string(state));
+		json_object_set(o, "worker_id",
+		                json_object_get(st, "worker_id")
+		                    ? json_object_get(st, "worker_id")
+		                    : json_null());
+	}
+	if (o && trace && strcmp(state, "RUNNING") != 0)
+		json_object_set_new(o, "trace", json_string(trace));
+	return o;
+}
+
+static bool remote_failed(struct conn *c, int task)
+{
+	struct sv_unit *u = task < 0 ? c->cu : task_unit(c, (size_t)task);
+	json_t *st;
+
+	if (u)
+		return failed(u);
+	st = sv_cluster_status(c->h->cl, c->name, task);
+	return strcmp(json_string_value(json_object_get(st, "state"))
+	                  ? json_string_value(json_object_get(st, "state"))
+	                  : "",
+	              "FAILED") == 0;
+}
+
 /* ConnectorStateInfo; the instances a restart would restart are shown
  * as RESTARTING. */
 static json_t *status_json(struct conn *c, bool restart_conn,
                            bool restart_tasks, bool only_failed)
 {
 	struct sv_herder *h = c->h;
-	json_t *tasks = json_array();
+	json_t *tasks = json_array(), *cj;
 	const char *cstate = restart_conn ? "RESTARTING" : conn_state(c);
 
-	for (size_t i = 0; tasks && i < c->ntasks; i++) {
-		struct sv_unit *u = c->tasks[i];
-		bool again = restart_tasks && (!only_failed || failed(u));
+	for (size_t i = 0; tasks && i < task_count(c); i++) {
+		struct sv_unit *u = task_unit(c, i);
+		bool again = restart_tasks &&
+		             (!only_failed ||
+		              (h->cl ? remote_failed(c, (int)i) : failed(u)));
 
 		json_array_append_new(
-		    tasks, unit_json(h, u, (int)i, again ? "RESTARTING" : NULL,
-		                     c->trace));
+		    tasks,
+		    h->cl && !u
+		        ? remote_json(c, (int)i, again ? "RESTARTING" : NULL)
+		        : unit_json(h, u, (int)i, again ? "RESTARTING" : NULL,
+		                    c->trace));
 	}
-	return json_pack("{s:s,s:o,s:o,s:s}", "name", c->name, "connector",
-	                 unit_json(h, c->cu, -1, cstate, c->trace), "tasks",
-	                 tasks ? tasks : json_array(), "type",
+	if (h->cl && !c->cu && !(c->trace && !restart_conn))
+		cj = remote_json(c, -1, restart_conn ? "RESTARTING" : NULL);
+	else
+		cj = unit_json(h, c->cu, -1, cstate, c->trace);
+	return json_pack("{s:s,s:o,s:o,s:s}", "name", c->name, "connector", cj,
+	                 "tasks", tasks ? tasks : json_array(), "type",
 	                 type_name(c->plugin));
 }
 
@@ -1471,8 +1687,10 @@ json_t *sv_herder_task_status(struct sv_herder *h, const char *name, int task)
 {
 	struct conn *c = find_live(h, name);
 
-	if (!c || task < 0 || (size_t)task >= c->ntasks)
+	if (!c || task < 0 || (size_t)task >= task_count(c))
 		return NULL;
+	if (h->cl && !task_unit(c, (size_t)task))
+		return remote_json(c, task, NULL);
 	return unit_json(h, c->tasks[task], task, NULL, c->trace);
 }
 
@@ -1807,10 +2025,200 @@ static void on_commit_timer(evutil_socket_t fd, short what, void *arg)
 	sv_herder_commit(arg);
 }
 
+/* --- distributed mode ------------------------------------------------- */
+
+void sv_herder_set_cluster(struct sv_herder *h, struct sv_cluster *cl)
+{
+	h->cl = cl;
+}
+
+/* Applies a target state read from the config topic. */
+static void cl_apply_target(struct conn *c, const char *target)
+{
+	bool was_stopped = strcmp(c->target, "STOPPED") == 0;
+
+	if (strcmp(c->target, target) == 0)
+		return;
+	snprintf(c->target, sizeof(c->target), "%s", target);
+	sv_ulog(SV_LOG_INFO, "SV-CONNECTOR-TARGET", c->name, -1,
+	        "connector %s: target state %s", c->name, target);
+	if (strcmp(target, "STOPPED") == 0) {
+		stop_units(c, true, stopped_all);
+		return;
+	}
+	if (was_stopped) {
+		start_connector(c);
+		start_tasks(c);
+		return;
+	}
+	if (c->cu)
+		sv_unit_pause(c->cu, strcmp(target, "PAUSED") == 0);
+	for (size_t i = 0; i < c->ntasks; i++)
+		if (c->tasks[i])
+			sv_unit_pause(c->tasks[i],
+			              strcmp(target, "PAUSED") == 0);
+}
+
+void sv_herder_cl_connector(struct sv_herder *h, const char *name,
+                            json_t *config)
+{
+	struct conn *c = find(h, name);
+	const char *target;
+
+	if (!config) {
+		json_object_del(h->cl_targets, name);
+		if (!c || c->deleting)
+			return;
+		c->deleting = true;
+		stop_units(c, true, finish_delete);
+		return;
+	}
+	if (c && c->deleting) {
+		sv_warn("SV-CLUSTER-CONFIG",
+		        "connector %s re-created while its deletion runs: "
+		        "applied after a restart of this member",
+		        name);
+		return;
+	}
+	if (c) {
+		if (json_equal(c->config, config))
+			return;
+		json_decref(c->config);
+		c->config = json_deep_copy(config);
+		c->plugin = conn_plugin(c);
+		sv_ulog(SV_LOG_INFO, "SV-CONNECTOR-UPDATED", c->name, -1,
+		        "connector %s reconfigured", c->name);
+		stop_units(c, true, restart_all);
+		return;
+	}
+	target = json_string_value(json_object_get(h->cl_targets, name));
+	if (!(c = conn_new(h, name, config, target ? target : "RUNNING"))) {
+		sv_error("SV-HERDER", "out of memory");
+		return;
+	}
+	sv_ulog(SV_LOG_INFO, "SV-CONNECTOR-CREATED", c->name, -1,
+	        "connector %s (%s)", c->name, c->target);
+	start_connector(c);
+}
+
+void sv_herder_cl_target(struct sv_herder *h, const char *name,
+                         const char *target)
+{
+	struct conn *c = find_live(h, name);
+
+	json_object_set_new(h->cl_targets, name, json_string(target));
+	if (c)
+		cl_apply_target(c, target);
+}
+
+void sv_herder_cl_tasks(struct sv_herder *h, const char *name, json_t *configs)
+{
+	struct conn *c = find_live(h, name);
+
+	if (!c)
+		return;
+	if (c->task_configs && json_equal(c->task_configs, configs))
+		return;
+	sv_ulog(SV_LOG_INFO, "SV-TASK-CONFIGS", c->name, -1,
+	        "%zu task config(s) committed", json_array_size(configs));
+	json_decref(c->task_configs);
+	c->task_configs = json_deep_copy(configs);
+	if (c->after_stop != start_tasks)
+		stop_units(c, false, start_tasks);
+}
+
+void sv_herder_cl_restart(struct sv_herder *h, const char *name, int task,
+                          bool include_tasks, bool only_failed)
+{
+	struct conn *c = find_live(h, name);
+
+	if (!c)
+		return;
+	if (task >= 0) {
+		restart_unit(task_unit(c, (size_t)task));
+		return;
+	}
+	/* only what this member runs: the others restart their own */
+	if (strcmp(c->target, "STOPPED") == 0)
+		return;
+	if (c->cu && (!only_failed || failed(c->cu)))
+		restart_unit(c->cu);
+	if (!include_tasks)
+		return;
+	for (size_t i = 0; i < c->ntasks; i++)
+		if (!only_failed || failed(c->tasks[i]))
+			restart_unit(c->tasks[i]);
+}
+
+static void cl_check_revoked(struct sv_herder *h)
+{
+	struct conn *c;
+
+	if (!h->cl_revoking)
+		return;
+	TAILQ_FOREACH (c, &h->conns, link)
+		if (c->nstopping > 0 || c->hold > 0 || c->cu || c->ntasks)
+			return;
+	h->cl_revoking = false;
+	sv_cluster_revoked(h->cl);
+}
+
+static void cl_unit_gone(struct sv_unit *u)
+{
+	if (u)
+		sv_cluster_put_status(u->ctx->cluster, u->conn, u->task,
+		                      "UNASSIGNED", NULL, true);
+}
+
+static void cl_revoked_one(struct conn *c)
+{
+	cl_unit_gone(c->cu);
+	sv_unit_free(c->cu);
+	c->cu = NULL;
+	for (size_t i = 0; i < c->ntasks; i++)
+		cl_unit_gone(c->tasks[i]);
+	free_tasks(c);
+	cl_check_revoked(c->h);
+}
+
+void sv_herder_cl_revoke(struct sv_herder *h)
+{
+	struct conn *c, *next;
+
+	h->cl_revoking = true;
+	for (c = TAILQ_FIRST(&h->conns); c; c = next) {
+		next = TAILQ_NEXT(c, link);
+		/* a delete under way finishes by itself */
+		if (c->deleting)
+			continue;
+		stop_units(c, true, cl_revoked_one);
+	}
+	cl_check_revoked(h);
+}
+
+void sv_herder_cl_assigned(struct sv_herder *h)
+{
+	struct conn *c;
+
+	if (h->shutting_down)
+		return;
+	TAILQ_FOREACH (c, &h->conns, link) {
+		if (c->deleting || strcmp(c->target, "STOPPED") == 0)
+			continue;
+		start_connector(c);
+		if (c->task_configs && c->after_stop != start_tasks)
+			start_tasks(c);
+	}
+}
+
 void sv_herder_start(struct sv_herder *h)
 {
-	json_t *stored = sv_cfgstore_connectors(h->store), *ent;
+	json_t *stored, *ent;
 	const char *name;
+
+	if (h->cl || !h->store)
+		return;
+	stored = sv_cfgstore_connectors(h->store);
 
 	json_object_foreach(stored, name, ent)
 	{
@@ -1900,6 +2308,11 @@ struct sv_herder *sv_herder_new(struct sv_ctx *ctx, struct sv_cfgstore *store,
 	}
 	h->ctx = ctx;
 	h->store = store;
+	if (!(h->cl_targets = json_object())) {
+		snprintf(err, errlen, "out of memory");
+		free(h);
+		return NULL;
+	}
 	TAILQ_INIT(&h->conns);
 	TAILQ_INIT(&h->vjobs);
 	h->ev_commit = event_new(ctx->base, -1, EV_PERSIST, on_commit_timer, h);
@@ -1933,5 +2346,6 @@ void sv_herder_free(struct sv_herder *h)
 		event_free(h->ev_commit);
 	if (h->ev_deadline)
 		event_free(h->ev_deadline);
+	json_decref(h->cl_targets);
 	free(h);
 }

@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "sv_cfgstore.h"
+#include "sv_cluster.h"
 #include "sv_unit.h"
 
 struct sv_herder;
@@ -178,6 +179,30 @@ int sv_herder_source_offsets_set(struct sv_herder *h, const char *name,
 
 /* Commits source offsets and sink positions now. */
 void sv_herder_commit(struct sv_herder *h);
+
+/*
+ * Distributed mode (sv_cluster.h). The herder's connectors are those of
+ * the config topic, and it runs only the units whose slots this member
+ * owns; writes go to the config topic (this member must be the leader,
+ * else -EBUSY / 409) and take effect on every member when read back,
+ * through these calls from sv_cluster.c.
+ */
+void sv_herder_set_cluster(struct sv_herder *h, struct sv_cluster *cl);
+/* A connector's config (NULL: deleted). config is copied. */
+void sv_herder_cl_connector(struct sv_herder *h, const char *name,
+                            json_t *config);
+/* RUNNING, PAUSED or STOPPED. */
+void sv_herder_cl_target(struct sv_herder *h, const char *name,
+                         const char *target);
+/* Committed task configs (copied). */
+void sv_herder_cl_tasks(struct sv_herder *h, const char *name, json_t *configs);
+/* A restart request (task -1: the connector, as Kafka Connect's). */
+void sv_herder_cl_restart(struct sv_herder *h, const char *name, int task,
+                          bool include_tasks, bool only_failed);
+/* Slots revoked: stop every unit, commit, then sv_cluster_revoked. */
+void sv_herder_cl_revoke(struct sv_herder *h);
+/* Slots assigned: start the units this member now owns. */
+void sv_herder_cl_assigned(struct sv_herder *h);
 
 /* Stops every unit gracefully, answers pending puts and validations with
  * 503, commits, then calls done(arg). */

@@ -258,12 +258,12 @@ static int create_embedded_topics(struct sv_kafka *k, char *err, size_t errlen)
 				repl = atoi(c2 + 1);
 		}
 		rc = sv_mock_topic_check(sv_mock_nbrokers(k->mock), tok, parts,
-					 repl, err, errlen);
+		                         repl, err, errlen);
 		if (rc == 0)
 			rc = sv_mock_topic_create(k->mock, tok, parts, repl);
 		if (rc && rc != -EEXIST && !*err)
 			snprintf(err, errlen,
-				 "embedded.topics: cannot create %s", tok);
+			         "embedded.topics: cannot create %s", tok);
 		if (rc == -EEXIST)
 			rc = 0;
 	}

@@ -14,6 +14,10 @@ struct sv_offsets {
 	/* key text -> [connector, partition text, offset text] */
 	json_t *entries;
 	bool dirty;
+	/* topic mode: key text -> offset text or null, not yet written */
+	json_t *changed;
+	sv_offsets_writer writer;
+	void *writer_arg;
 };
 
 static char *dump(const json_t *j)
@@ -47,6 +51,11 @@ static int put_parsed(struct sv_offsets *o, const char *conn, json_t *part,
 	               json_pack("[sss]", conn, ptext, otext))) {
 		goto out;
 	}
+	if (o->changed &&
+	    json_object_set_new(o->changed, key,
+	                        json_is_null(off) ? json_null()
+	                                          : json_string(otext)))
+		goto out;
 	o->dirty = true;
 	rc = 0;
 out:
@@ -84,6 +93,8 @@ void sv_offsets_remove_connector(struct sv_offsets *o, const char *conn)
 	{
 		if (strcmp(json_string_value(json_array_get(v, 0)), conn) ==
 		    0) {
+			if (o->changed)
+				json_object_set_new(o->changed, k, json_null());
 			json_object_del(o->entries, k);
 			o->dirty = true;
 		}
@@ -180,11 +191,13 @@ struct sv_offsets *sv_offsets_open(const char *path, char *err, size_t errlen)
 {
 	struct sv_offsets *o = calloc(1, sizeof(*o));
 
-	if (!o || !(o->path = strdup(path)) || !(o->entries = json_object())) {
+	if (!o || (path && !(o->path = strdup(path))) ||
+	    !(o->entries = json_object()) ||
+	    (!path && !(o->changed = json_object()))) {
 		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
-	if (load(o, err, errlen))
+	if (path && load(o, err, errlen))
 		goto out_free;
 	return o;
 out_free:
@@ -197,8 +210,83 @@ void sv_offsets_free(struct sv_offsets *o)
 	if (!o)
 		return;
 	json_decref(o->entries);
+	json_decref(o->changed);
 	free(o->path);
 	free(o);
+}
+
+void sv_offsets_set_writer(struct sv_offsets *o, sv_offsets_writer fn,
+                           void *arg)
+{
+	o->writer = fn;
+	o->writer_arg = arg;
+}
+
+int sv_offsets_apply(struct sv_offsets *o, const char *key, size_t klen,
+                     const char *value, size_t vlen)
+{
+	json_error_t e;
+	json_t *k = json_loadb(key, klen, 0, &e), *off = NULL;
+	char *ktext = NULL, *ptext = NULL, *otext = NULL;
+	const char *conn;
+	int rc = -EINVAL;
+
+	if (!k || json_array_size(k) != 2 ||
+	    !(conn = json_string_value(json_array_get(k, 0))) ||
+	    !json_is_object(json_array_get(k, 1)))
+		goto out;
+	if (value && !(off = json_loadb(value, vlen, JSON_DECODE_ANY, &e)))
+		goto out;
+	rc = -ENOMEM;
+	if (!(ktext = dump(k)) || !(ptext = dump(json_array_get(k, 1))))
+		goto out;
+	rc = 0;
+	/* a change of ours not yet written is newer than what we read */
+	if (o->changed && json_object_get(o->changed, ktext))
+		goto out;
+	if (!off || json_is_null(off)) {
+		json_object_del(o->entries, ktext);
+	} else if (!(otext = dump(off)) ||
+	           json_object_set_new(
+	               o->entries, ktext,
+	               json_pack("[sss]", conn, ptext, otext))) {
+		rc = -ENOMEM;
+	}
+out:
+	free(ktext);
+	free(ptext);
+	free(otext);
+	json_decref(k);
+	json_decref(off);
+	return rc;
+}
+
+static int flush_topic(struct sv_offsets *o, char *err, size_t errlen)
+{
+	const char *k;
+	json_t *v;
+	int rc;
+
+	json_object_foreach(o->changed, k, v)
+	{
+		if ((rc = o->writer(o->writer_arg, k,
+		                    json_is_null(v) ? NULL
+		                                    : json_string_value(v)))) {
+			snprintf(err, errlen,
+			         "cannot write offsets to the offset topic: %s",
+			         strerror(-rc));
+			return rc;
+		}
+	}
+	if ((rc = o->writer(o->writer_arg, NULL, NULL))) {
+		snprintf(err, errlen,
+		         "offsets not acknowledged by the offset topic: %s",
+		         strerror(-rc));
+		return rc;
+	}
+	json_object_clear(o->changed);
+	o->dirty = false;
+	return 0;
 }
 
 int sv_offsets_flush(struct sv_offsets *o, char *err, size_t errlen)
@@ -209,8 +297,10 @@ int sv_offsets_flush(struct sv_offsets *o, char *err, size_t errlen)
 	char *text = NULL;
 	int rc = -ENOMEM;
 
-	if (!o->dirty) {
+	if (!o->dirty || !o->path) {
 		json_decref(list);
+		if (o->dirty && o->writer)
+			return flush_topic(o, err, errlen);
 		return 0;
 	}
 	if (!list)

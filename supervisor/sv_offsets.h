@@ -47,6 +47,25 @@ void sv_offsets_remove_connector(struct sv_offsets *o, const char *conn);
  */
 json_t *sv_offsets_of(struct sv_offsets *o, const char *conn);
 
+/*
+ * Distributed mode: the store lives in the offset topic. A store opened
+ * with path NULL is kept in memory; with a writer, sv_offsets_flush sends
+ * each changed entry to writer(arg, key, value) (value NULL: a
+ * tombstone), then calls writer(arg, NULL, NULL), which must return once
+ * they are durable (0) or failed (a negative errno).
+ */
+typedef int (*sv_offsets_writer)(void *arg, const char *key, const char *value);
+void sv_offsets_set_writer(struct sv_offsets *o, sv_offsets_writer fn,
+                           void *arg);
+/*
+ * A record read from the offset topic: key ["<connector>",{partition}]
+ * and value (NULL: tombstone) as JSON texts. Entries with a change of
+ * this store's own not yet written are left alone. -EINVAL if the record
+ * is not Kafka Connect's shape.
+ */
+int sv_offsets_apply(struct sv_offsets *o, const char *key, size_t klen,
+                     const char *value, size_t vlen);
+
 /* Writes staged changes, if any. 0 or a negative errno (err says why). */
 int sv_offsets_flush(struct sv_offsets *o, char *err, size_t errlen);
 

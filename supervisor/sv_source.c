@@ -319,8 +319,8 @@ void sv_src_retry_blocked(void)
 	size_t n = 0;
 
 	/* pump() may block a source again: take only those blocked now */
-	TAILQ_FOREACH(s, &blocked, blocked_link)
-	n++;
+	TAILQ_FOREACH (s, &blocked, blocked_link)
+		n++;
 	while (n-- && (s = TAILQ_FIRST(&blocked))) {
 		TAILQ_REMOVE(&blocked, s, blocked_link);
 		s->blocked = false;
