@@ -251,6 +251,16 @@ same_leader() {
 	[[ $ids == *" $first "* ]]
 }
 
+# find_leader N...: sets LEADER to the member that member N (the first
+# given) shows as leader in GET /, or to N if it shows none (so that a
+# test can go on); F1 and F2 to the two members after it (of 1..3).
+find_leader() {
+	LEADER=$(member_of_id "$(leader_of "$1")")
+	LEADER=${LEADER:-$1}
+	F1=$((LEADER % 3 + 1))
+	F2=$((F1 % 3 + 1))
+}
+
 # member_of_id ID: the member number whose worker id is ID ("" if none).
 member_of_id() {
 	local n

@@ -23,7 +23,6 @@ DIAG_CONNS="vsrc vsink"
 SINK_FILE=$WORK/sink.txt
 
 dist_start 1 2 3 || finish
-wait_check 30 "three members agree on a leader" same_leader 1 2 3 || finish
 dist_write 1 POST /connectors '{"name":"vsrc","config":{"connector.class":"VerifiableSource","topic":"data","throughput":"50","tasks.max":"3"}}'
 expect "create the source (3 tasks, 50 records/s each)" 201
 dist_write 3 POST /connectors "{\"name\":\"vsink\",\"config\":{\"connector.class\":\"VerifiableSink\",\"topics\":\"data\",\"file\":\"$SINK_FILE\",\"tasks.max\":\"3\"}}"
@@ -31,7 +30,6 @@ expect "create the sink (3 tasks)" 201
 
 cluster_ok() {
 	local n
-	same_leader 1 2 3 || return 1
 	for n in 1 2 3; do
 		all_running_on "$n" vsrc 3 1 2 3 || return 1
 		all_running_on "$n" vsink 3 1 2 3 || return 1

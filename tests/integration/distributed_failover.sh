@@ -23,7 +23,8 @@ dist_devkafka --topic vs:3 --topic other:1
 DIAG_CONNS="vsrc other"
 
 dist_start 1 2 3 || finish
-wait_check 30 "three members agree on a leader" same_leader 1 2 3 || finish
+wait_check 20 "three members: each shows its worker_id and the same leader" \
+	same_leader 1 2 3
 
 VSRC='{"connector.class":"VerifiableSource","topic":"vs","throughput":"10","tasks.max":"3"}'
 OTHER='{"connector.class":"VerifiableSource","topic":"other","throughput":"5","tasks.max":"1"}'
@@ -55,9 +56,7 @@ kill_member() {
 	wait_check 10 "... members $* show the same status" status_same vsrc "$@"
 }
 
-LEADER=$(member_of_id "$(leader_of 1)")
-F1=$((LEADER % 3 + 1))
-F2=$((F1 % 3 + 1))
+find_leader 1
 kill_member "$F1" "$LEADER" "$F2"
 wait_check 10 "... the leader is still member $LEADER" eval \
 	"same_leader $LEADER $F2 && [[ \$(leader_of $LEADER) == ${MID[LEADER]} ]]"
@@ -111,8 +110,7 @@ fi
 
 # --- 3. writes through a follower ---------------------------------------------------
 wait_check 30 "the members agree on a leader" same_leader 1 2 3
-LEADER=$(member_of_id "$(leader_of 1)")
-F1=$((LEADER % 3 + 1))
+find_leader 1
 dist_write "$F1" PUT /connectors/vsrc/resume
 expect "PUT .../resume on a follower (member $F1): 202" 202
 wait_check 30 "vsrc RUNNING again on every member" \
@@ -144,8 +142,6 @@ gone_units() { # no taskhost of vsrc-2 anywhere
 wait_check 20 "no member runs a taskhost for task vsrc-2 any more" gone_units
 
 # --- 4. delete through a follower -----------------------------------------------
-F2=$((F1 % 3 + 1))
-[[ $F2 == "$LEADER" ]] && F2=$((F2 % 3 + 1))
 dist_write "$F2" DELETE /connectors/vsrc
 expect "DELETE /connectors/vsrc on a follower (member $F2): 204" 204
 not_listed() { # N
