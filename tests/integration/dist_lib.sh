@@ -26,6 +26,11 @@
 #	DIST_EXTRA	an array of more worker lines for every member
 #	DIST_SLOTS_KEY	1 (default): set sluice.slots.topic explicitly;
 #			0: leave it to its default <group.id>-slots
+#	DIST_BUDGET	seconds the whole test may take (default 170): every
+#			wait is cut to what is left, and a failed wait_check
+#			once it is used up ends the test (so that a broken
+#			cluster fails in minutes, not one deadline after
+#			another)
 
 . "$(dirname "${BASH_SOURCE[0]}")/rest_lib.sh"
 
@@ -35,6 +40,8 @@ DIST_SLOTS_KEY=${DIST_SLOTS_KEY:-1}
 if [[ -z ${DIST_EXTRA+x} ]]; then
 	DIST_EXTRA=()
 fi
+DIST_BUDGET=${DIST_BUDGET:-170}
+DIST_DEADLINE=
 DIST_NMAX=6
 MPORT=()
 MURL=()
@@ -48,6 +55,7 @@ MSTARTS=()
 dist_init() {
 	local ports i
 	lib_init
+	DIST_DEADLINE=$((SECONDS + DIST_BUDGET))
 	require_cmd curl jq kcat python3 timeout pgrep
 	require_file "$BUILD/sluiced" "$BUILD/sluice-taskhost" \
 		"$BUILD/sluice-devkafka" "$BUILD/plugins"
@@ -78,6 +86,33 @@ EOF
 		MSTARTS[i]=0
 		i=$((i + 1))
 	done
+}
+
+# wait_until TIMEOUT CMD...: lib.sh's, with TIMEOUT cut to what is left
+# of the test's budget.
+wait_until() {
+	local timeout=$1 deadline
+	shift
+	deadline=$((SECONDS + timeout))
+	if [[ -n $DIST_DEADLINE ]] && ((deadline > DIST_DEADLINE)); then
+		deadline=$DIST_DEADLINE
+	fi
+	while ! "$@"; do
+		if ((SECONDS >= deadline)); then
+			return 1
+		fi
+		sleep 0.05
+	done
+	return 0
+}
+
+# budget_check: ends the test (a failed case) if its budget is used up.
+budget_check() {
+	if [[ -n $DIST_DEADLINE ]] && ((SECONDS >= DIST_DEADLINE)); then
+		fail "the test ends within its budget of $DIST_BUDGET s" \
+			"used up: the cases after the last one did not run"
+		finish
+	fi
 }
 
 # dist_devkafka [ARGS...]: the dev broker (one broker unless ARGS say
@@ -208,17 +243,32 @@ expect_on() {
 
 # dist_write N METHOD PATH [BODY] [TIMEOUT]: a write to the cluster through
 # member N, sent again while it answers 409 (a rebalance in progress), up
-# to TIMEOUT seconds (default 30). Sets CODE and RESP to the last answer.
+# to TIMEOUT seconds (default 30). N "any": to each running member in
+# turn (for tests about something else than forwarding). Sets CODE and
+# RESP to the last answer, WROTE_VIA to the member that gave it.
 dist_write() {
-	local n=$1 method=$2 path=$3 body=${4-} timeout=${5:-30} deadline
+	local n=$1 method=$2 path=$3 body=${4-} timeout=${5:-30} deadline m
+	local members=("$n")
 	deadline=$((SECONDS + timeout))
+	if [[ -n $DIST_DEADLINE ]] && ((deadline > DIST_DEADLINE)); then
+		deadline=$DIST_DEADLINE
+	fi
+	if [[ $n == any ]]; then
+		members=()
+		for m in "${!MPID[@]}"; do
+			alive "${MPID[m]}" && members+=("$m")
+		done
+	fi
 	while :; do
-		if [[ -n $body ]]; then
-			rest_on "$n" "$method" "$path" "$body"
-		else
-			rest_on "$n" "$method" "$path"
-		fi
-		[[ $CODE == 409 ]] || return 0
+		for m in "${members[@]}"; do
+			WROTE_VIA=$m
+			if [[ -n $body ]]; then
+				rest_on "$m" "$method" "$path" "$body"
+			else
+				rest_on "$m" "$method" "$path"
+			fi
+			[[ $CODE == 409 ]] || return 0
+		done
 		((SECONDS >= deadline)) && return 1
 		sleep 0.2
 	done
@@ -251,11 +301,23 @@ same_leader() {
 	[[ $ids == *" $first "* ]]
 }
 
-# find_leader N...: sets LEADER to the member that member N (the first
-# given) shows as leader in GET /, or to N if it shows none (so that a
-# test can go on); F1 and F2 to the two members after it (of 1..3).
+# find_leader N: sets LEADER to the member that member N shows as leader
+# in GET /; if it shows none, to the member whose log last said "this
+# member is now leader" (a fallback, so that the test can go on), else
+# N. Sets F1 and F2 to the two members after it (of 1..3).
 find_leader() {
+	local m
 	LEADER=$(member_of_id "$(leader_of "$1")")
+	if [[ -z $LEADER ]]; then
+		for m in "${!MPID[@]}"; do
+			alive "${MPID[m]}" || continue
+			if grep -E 'SV-CLUSTER-ROLE .* this member is now ' "${MLOG[m]}" |
+				tail -n 1 | grep -q 'now leader'; then
+				LEADER=$m
+				echo "# GET / names no leader; member $m's log says it is"
+			fi
+		done
+	fi
 	LEADER=${LEADER:-$1}
 	F1=$((LEADER % 3 + 1))
 	F2=$((F1 % 3 + 1))
@@ -405,6 +467,7 @@ wait_check() {
 		return 0
 	fi
 	fail "$name" "not within $timeout s: $*" "$(dist_diag)"
+	budget_check
 	return 1
 }
 

@@ -18,6 +18,8 @@
 #    offset of every partition).
 . "$(dirname "$0")/dist_lib.sh"
 
+DIST_BUDGET=170
+
 CLEAN_ROUNDS=${CLEAN_ROUNDS:-3}
 HARD_ROUNDS=${HARD_ROUNDS:-3}
 # a member killed by SIGKILL is noticed after the session timeout: keep
@@ -31,9 +33,9 @@ T0=$SECONDS
 dist_start 1 2 3 || finish
 
 SINK_FILE=$WORK/sink.txt
-dist_write 1 POST /connectors '{"name":"vsrc","config":{"connector.class":"VerifiableSource","topic":"bounce","throughput":"100","tasks.max":"3"}}'
+dist_write any POST /connectors '{"name":"vsrc","config":{"connector.class":"VerifiableSource","topic":"bounce","throughput":"100","tasks.max":"3"}}'
 expect "create the source (3 tasks, 100 records/s each)" 201
-dist_write 2 POST /connectors "{\"name\":\"vsink\",\"config\":{\"connector.class\":\"VerifiableSink\",\"topics\":\"bounce\",\"file\":\"$SINK_FILE\",\"tasks.max\":\"3\"}}"
+dist_write any POST /connectors "{\"name\":\"vsink\",\"config\":{\"connector.class\":\"VerifiableSink\",\"topics\":\"bounce\",\"file\":\"$SINK_FILE\",\"tasks.max\":\"3\"}}"
 expect "create the sink (3 tasks)" 201
 
 # cluster_ok: both connectors and all their tasks RUNNING on the three
@@ -96,7 +98,7 @@ fi
 bounce KILL "$HARD_ROUNDS" || finish
 
 # --- 3. the final count -----------------------------------------------------------
-dist_write 1 PUT /connectors/vsrc/pause
+dist_write any PUT /connectors/vsrc/pause
 expect "pause the source" 202
 wait_check 30 "the source's tasks PAUSED on every member" on_all state_on 1 2 3 -- vsrc PAUSED 3
 PREV_COUNT=

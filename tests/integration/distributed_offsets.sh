@@ -15,6 +15,8 @@
 # 3. GET /connectors/fsrc/offsets on every member shows that offset.
 . "$(dirname "$0")/dist_lib.sh"
 
+DIST_BUDGET=90
+
 dist_init
 dist_devkafka --topic lines:1
 OFFSETS=$DIST_GROUP-offsets
@@ -33,7 +35,7 @@ check "the offset is written to $OFFSETS with kcat" \
 	eval "timeout 20 kcat -b $BOOTSTRAP -C -t $OFFSETS -e -q -f '%k\n' | grep -qxF '$KEY'"
 
 # --- 1. picked up by a connector created afterwards ---------------------------------
-dist_write 2 POST /connectors "{\"name\":\"fsrc\",\"config\":{\"connector.class\":\"FileStreamSource\",\"file\":\"$IN\",\"topic\":\"lines\"}}"
+dist_write any POST /connectors "{\"name\":\"fsrc\",\"config\":{\"connector.class\":\"FileStreamSource\",\"file\":\"$IN\",\"topic\":\"lines\"}}"
 expect "create the FileStreamSource on member 2" 201
 wait_check 30 "fsrc RUNNING" all_running_on 1 fsrc 1 1 2 3
 lines_topic() { # FILE: the values of the topic "lines", one a line
