@@ -184,6 +184,7 @@ member_up() {
 # failed case "member N starts", with its log; returns 1 then.
 dist_start() {
 	local n name rc=0
+	budget_check
 	for n in "$@"; do
 		[[ -e $WORK/m$n.properties ]] || dist_write_worker "$n"
 		MSTARTS[n]=$((${MSTARTS[n]:-0} + 1))
@@ -207,6 +208,7 @@ dist_start() {
 # dist_stop N [SIGNAL] [TIMEOUT]: stops member N (default SIGTERM, 20 s);
 # returns its exit status as stop_pid does.
 dist_stop() {
+	budget_check
 	stop_pid "${MPID[$1]}" "${2:-TERM}" "${3:-20}"
 }
 
@@ -379,7 +381,7 @@ all_running_on() {
 	ids=$(for m in "$@"; do echo "${MID[m]}"; done | jq -R . | jq -s -c .)
 	jq_on "$n" "/connectors/$conn/status" --argjson t "$tasks" \
 		--argjson ids "$ids" '
-		def here(w): ($ids | length) == 0 or ($ids | index(w)) != null;
+		def here($w): ($ids | length) == 0 or ($ids | index($w)) != null;
 		.connector.state == "RUNNING" and here(.connector.worker_id) and
 		(.tasks | length) == $t and
 		all(.tasks[]; .state == "RUNNING" and here(.worker_id))'

@@ -40,6 +40,10 @@ wait_check 30 "other: RUNNING" all_running_on 1 other 1 1 2 3
 # --- 1. kill -9 ----------------------------------------------------------------
 # kill_member N REST...: kill -9 of member N; its tasks must be RUNNING on
 # the members REST within 30 s, as every one of them sees it.
+both_running() { # MEMBER...: vsrc and other RUNNING on them, as each shows
+	on_all all_running_on "$@" -- vsrc 3 "$@" &&
+		on_all all_running_on "$@" -- other 1 "$@"
+}
 kill_member() {
 	local n=$1 t0 ms
 	shift
@@ -47,8 +51,7 @@ kill_member() {
 	kill -KILL "${MPID[n]}"
 	wait_until 5 dead "${MPID[n]}"
 	{ wait "${MPID[n]}"; } 2>/dev/null
-	if wait_until 30 on_all all_running_on "$@" -- vsrc 3 "$@" &&
-		wait_until 30 on_all all_running_on "$@" -- other 1 "$@"; then
+	if wait_until 30 both_running "$@"; then
 		ms=$((($(date +%s%N) - t0) / 1000000))
 		ok "kill -9 of member $n: its tasks RUNNING on members $* after $ms ms, as each of them shows"
 	else
@@ -60,7 +63,7 @@ kill_member() {
 
 find_leader 1
 kill_member "$F1" "$LEADER" "$F2"
-wait_check 10 "... the leader is still member $LEADER" eval \
+wait_check 5 "... the leader is still member $LEADER" eval \
 	"same_leader $LEADER $F2 && [[ \$(leader_of $LEADER) == ${MID[LEADER]} ]]"
 
 dist_start "$F1" || finish
@@ -68,7 +71,7 @@ wait_check 40 "member $F1 back: one vsrc task per member again" \
 	spread_is "$F1" vsrc "1 1 1" 1 2 3
 
 kill_member "$LEADER" "$F1" "$F2"
-if wait_until 30 same_leader "$F1" "$F2"; then
+if wait_until 10 same_leader "$F1" "$F2"; then
 	ok "after the leader's death, members $F1 and $F2 agree on a new leader: $(leader_of "$F1")"
 else
 	fail "after the leader's death, members $F1 and $F2 agree on a new leader among them" \
@@ -117,7 +120,7 @@ else
 fi
 
 # --- 3. writes through a follower ---------------------------------------------------
-wait_check 30 "the members agree on a leader" same_leader 1 2 3
+wait_check 10 "the members agree on a leader" same_leader 1 2 3
 find_leader 1
 dist_write "$F1" PUT /connectors/vsrc/resume
 if ! expect "PUT .../resume on a follower (member $F1): 202" 202; then
