@@ -29,7 +29,7 @@ DIAG_CONNS=vsrc
 dist_start 1 2 3 || finish
 
 # --- 1. membership --------------------------------------------------------
-wait_check 20 "three members: each shows its worker_id and the same leader" \
+wait_check 10 "three members: each shows its worker_id and the same leader" \
 	same_leader 1 2 3
 find_leader 1
 FOLLOWER=$F1

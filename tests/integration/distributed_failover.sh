@@ -25,7 +25,7 @@ dist_devkafka --topic vs:3 --topic other:1
 DIAG_CONNS="vsrc other"
 
 dist_start 1 2 3 || finish
-wait_check 20 "three members: each shows its worker_id and the same leader" \
+wait_check 10 "three members: each shows its worker_id and the same leader" \
 	same_leader 1 2 3
 
 VSRC='{"connector.class":"VerifiableSource","topic":"vs","throughput":"10","tasks.max":"3"}'
