@@ -36,7 +36,7 @@ check "the offset is written to $OFFSETS with kcat" \
 
 # --- 1. picked up by a connector created afterwards ---------------------------------
 dist_write any POST /connectors "{\"name\":\"fsrc\",\"config\":{\"connector.class\":\"FileStreamSource\",\"file\":\"$IN\",\"topic\":\"lines\"}}"
-expect "create the FileStreamSource on member 2" 201
+expect "create the FileStreamSource" 201
 wait_check 30 "fsrc RUNNING" all_running_on 1 fsrc 1 1 2 3
 lines_topic() { # FILE: the values of the topic "lines", one a line
 	timeout 20 kcat -b "$BOOTSTRAP" -C -t lines -o beginning -e -q -f '%s\n' >"$1" 2>/dev/null
