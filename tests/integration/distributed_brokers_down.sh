@@ -35,7 +35,7 @@ SINK_TASKS=
 sink_tasks_known() {
 	local n
 	for n in 1 2 3; do
-		SINK_TASKS=$(get_on "$n" /connectors/vsink/tasks | jq 'length' 2>/dev/null)
+		SINK_TASKS=$(get_on "$n" /connectors/vsink/tasks | jq 'if type == "array" then length else empty end' 2>/dev/null)
 		[[ $SINK_TASKS =~ ^[1-9][0-9]*$ ]] && return 0
 	done
 	return 1
