@@ -77,7 +77,7 @@ bounce() {
 				fail "$sig round $r: member $n exits" "$(tail -n 10 "${MLOG[n]}")"
 				return 1
 			fi
-			wait "${MPID[n]}"
+			{ wait "${MPID[n]}"; } 2>/dev/null
 			rc=$?
 			if [[ $sig == TERM && $rc != 0 ]]; then
 				fail "$sig round $r: member $n exits 0" "exit $rc" \
