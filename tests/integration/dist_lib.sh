@@ -577,6 +577,39 @@ sink_has_all() {
 	sink_check "$@" >/dev/null 2>&1
 }
 
+# moved_on BEFORE NOW SINK-FILE TOPIC: between the topic dumps BEFORE and
+# NOW every source task (key) produced more records, and the sink file
+# has records of every partition past BEFORE's end of it: every task
+# runs, not only its status. Prints what lags; exits 1 if something does.
+moved_on() {
+	python3 - "$@" <<'EOF'
+import collections, sys
+before, now, sink, topic = sys.argv[1:5]
+def maxes(path, kf, vf, n):
+    m = collections.defaultdict(lambda: -1)
+    for line in open(path):
+        f = line.split()
+        if len(f) == n:
+            m[f[kf]] = max(m[f[kf]], int(f[vf]))
+    return m
+b_task, n_task = maxes(before, 2, 3, 4), maxes(now, 2, 3, 4)
+b_part = maxes(before, 0, 1, 4)
+s_part = collections.defaultdict(lambda: -1)
+for line in open(sink):
+    f = line.split()
+    if len(f) == 5 and f[0] == topic:
+        s_part[f[1]] = max(s_part[f[1]], int(f[2]))
+lag = ["source task %s: seqno %d then, %d now" % (k, v, n_task[k])
+       for k, v in sorted(b_task.items()) if n_task[k] <= v]
+lag += ["sink, partition %s: offset %d then, %d in the file" % (p, o, s_part[p])
+        for p, o in sorted(b_part.items()) if s_part[p] <= o]
+if not b_task:
+    lag.append("no record before")
+print("\n".join(lag))
+sys.exit(1 if lag else 0)
+EOF
+}
+
 # topic_settled TOPIC FILE: dumps TOPIC into FILE and holds when it has
 # as many records as the previous call did (set PREV_COUNT= first).
 topic_settled() {

@@ -3,7 +3,7 @@
 # test (connect_distributed_test.py, test_bounce) on three members.
 #
 # A VerifiableSource (3 tasks, 100 records/s each) writes to a topic that
-# a VerifiableSink (3 tasks) writes to a file. Then rolling restarts of
+# a VerifiableSink (tasks.max=3) writes to a file. Then rolling restarts of
 # every member: stop one, start it again, wait until both connectors and
 # their tasks are RUNNING over the three members and each member runs
 # taskhosts again, next one.
