@@ -26,6 +26,8 @@
 #	DIST_EXTRA	an array of more worker lines for every member
 #	DIST_SLOTS_KEY	1 (default): set sluice.slots.topic explicitly;
 #			0: leave it to its default <group.id>-slots
+#			(sluice.slots.topic.partitions is always 128, as the
+#			pre-created topic)
 #	DIST_BUDGET	seconds the whole test may take (default 170): every
 #			wait is cut to what is left, and a failed wait_check
 #			once it is used up ends the test (so that a broken
@@ -149,6 +151,7 @@ dist_write_worker() {
 		if [[ $DIST_SLOTS_KEY == 1 ]]; then
 			echo "sluice.slots.topic=$DIST_GROUP-slots"
 		fi
+		echo "sluice.slots.topic.partitions=128"
 		echo "session.timeout.ms=$DIST_SESSION_MS"
 		echo "heartbeat.interval.ms=1000"
 		echo "rebalance.timeout.ms=10000"
