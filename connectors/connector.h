@@ -179,8 +179,11 @@ struct conn_plugin {
 	/*
 	 * task_configs: splits the work into at most max_tasks task configs,
 	 * each added with host->task_config_add() and filled with
-	 * host->config_set(). If NULL, the host makes one task whose config
-	 * is the connector config (what FileStream connectors do).
+	 * host->config_set(). If NULL, the host makes tasks whose config is
+	 * the connector config: one for a source (what FileStreamSource
+	 * does), max_tasks for a sink, whose tasks share the topics'
+	 * partitions through their consumer group (what Kafka Connect's
+	 * FileStreamSink and VerifiableSink do).
 	 */
 	int (*task_configs)(void *ctx, const struct conn_config *cfg,
 	                    int max_tasks, struct conn_task_configs *out,

@@ -225,18 +225,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (distributed) {
-		const char *ls = sv_worker_get(&w, "listeners");
-		char *url = NULL;
+		static const struct sv_rest_cluster_ops cluster_ops = {
+		    .role = sv_cluster_role,
+		    .leader_url = sv_cluster_leader_url,
+		    .leader_id = sv_cluster_leader_id,
+		};
 
-		if (asprintf(&url, "%s://%s",
-		             ls && strncmp(ls, "https://", 8) == 0 ? "https"
-		                                                   : "http",
-		             w.worker_id) < 0) {
-			sv_error("SV-CLUSTER", "out of memory");
-			goto out;
-		}
-		cl = sv_cluster_new(&ctx, url, err, sizeof(err));
-		free(url);
+		sv_rest_set_cluster_ops(&cluster_ops);
+		cl = sv_cluster_new(&ctx, sv_rest_url(rest), err, sizeof(err));
 		if (!cl) {
 			sv_error("SV-CLUSTER", "%s", err);
 			goto out;

@@ -81,6 +81,8 @@ struct sv_cluster {
 	json_t *status;     /* status key -> value */
 	int64_t cfg_pos;    /* next config offset to read */
 	int offset_failures; /* offset writes that failed since the last sync */
+	int offsets_inflight;
+	bool offsets_waited; /* a nowait sync is waiting for them */
 
 	TAILQ_HEAD(, cl_wait) waits;
 };
@@ -97,6 +99,9 @@ const char *sv_cluster_leader_url(const struct sv_cluster *c)
 	if (c->role == SV_CLUSTER_LEADER)
 		return c->url;
 	if (c->role != SV_CLUSTER_FOLLOWER)
+		return NULL;
+	/* a record of this member's own older leadership is stale */
+	if (c->leader_id && strcmp(c->leader_id, c->worker_id) == 0)
 		return NULL;
 	return c->leader_url;
 }
@@ -206,6 +211,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
 	if (p == &offset_marker) {
 		if (m->err)
 			c->offset_failures++;
+		if (--c->offsets_inflight == 0 && c->offsets_waited) {
+			c->offsets_waited = false;
+			if (c->offset_failures)
+				sv_error("SV-OFFSETS-FLUSH",
+				         "%d offset record(s) not written",
+				         c->offset_failures);
+			else if (c->h)
+				sv_herder_offsets_durable(c->h);
+			c->offset_failures = 0;
+		}
 		return;
 	}
 	if (m->err)
@@ -291,14 +306,21 @@ static int put_configf(struct sv_cluster *c, json_t *value, sv_cluster_cb cb,
 	return rc;
 }
 
-static int offsets_writer(void *arg, const char *key, const char *value)
+static int offsets_writer(void *arg, const char *key, const char *value,
+                          bool wait)
 {
 	struct sv_cluster *c = arg;
 	rd_kafka_resp_err_t e;
+	int failed;
 
+	if (!key && !wait) {
+		/* the herder hears of them (sv_herder_offsets_durable) */
+		if (c->offsets_inflight == 0 && !c->offset_failures)
+			return 0;
+		c->offsets_waited = true;
+		return -EINPROGRESS;
+	}
 	if (!key) {
-		int failed;
-
 		e = rd_kafka_flush(c->prod, CL_FLUSH_MS);
 		failed = c->offset_failures;
 		c->offset_failures = 0;
@@ -312,7 +334,10 @@ static int offsets_writer(void *arg, const char *key, const char *value)
 	    RD_KAFKA_V_VALUE((void *)value, value ? strlen(value) : 0),
 	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 	    RD_KAFKA_V_OPAQUE(&offset_marker), RD_KAFKA_V_END);
-	return e ? -EIO : 0;
+	if (e)
+		return -EIO;
+	c->offsets_inflight++;
+	return 0;
 }
 
 /* --- slots --------------------------------------------------------------- */
@@ -550,6 +575,62 @@ static void handle_proposal(struct sv_cluster *c, const char *name)
 	json_object_del(c->proposals, name);
 }
 
+/*
+ * Leader: a connector, or committed tasks, without slots (records that
+ * Kafka Connect wrote, or a slots record lost) get them.
+ */
+static void fix_slots(struct sv_cluster *c, const char *name)
+{
+	json_t *s = slots_of(c, name), *tslots, *old;
+	size_t n = json_array_size(json_object_get(c->committed, name));
+	int cslot;
+
+	if (!leading(c) || !json_object_get(c->conn_off, name))
+		return;
+	old = json_object_get(s, "tasks");
+	if (s && json_array_size(old) >= n)
+		return;
+	cslot = s ? (int)json_integer_value(json_object_get(s, "connector"))
+	          : free_slot(c, NULL);
+	if (cslot < 0 || !(tslots = json_array()))
+		goto full;
+	json_array_append_new(tslots, json_integer(cslot));
+	for (size_t i = 0; i < n; i++) {
+		json_t *t = json_array_get(old, i);
+		int slot = t ? (int)json_integer_value(t) : free_slot(c, tslots);
+
+		if (slot < 0) {
+			json_decref(tslots);
+			goto full;
+		}
+		json_array_append_new(tslots, json_integer(slot));
+	}
+	json_array_remove(tslots, 0);
+	s = json_pack("{s:i,s:o}", "connector", cslot, "tasks", tslots);
+	json_object_set(c->slots, name, s);
+	put_configf(c, s, NULL, NULL, false, "sluice-slots-%s", name);
+	sv_info("SV-CLUSTER-SLOTS", "connector %s: slots for %zu task(s)",
+	        name, n);
+	return;
+full:
+	sv_error("SV-CLUSTER-SLOTS",
+	         "connector %s: no free slot: the cluster has %d "
+	         "(sluice.slots.topic.partitions)",
+	         name, c->nslots - 1);
+}
+
+static void fix_all_slots(struct sv_cluster *c)
+{
+	const char *name;
+	json_t *v;
+
+	json_object_foreach(c->conn_off, name, v)
+	{
+		(void)v;
+		fix_slots(c, name);
+	}
+}
+
 static void handle_proposals(struct sv_cluster *c)
 {
 	const char *name;
@@ -664,6 +745,8 @@ static void on_commit(struct sv_cluster *c, const char *name, json_t *v)
 		json_array_append(configs, t);
 	}
 	json_object_set(c->committed, name, configs);
+	if (c->started)
+		fix_slots(c, name);
 	if (c->h)
 		sv_herder_cl_tasks(c->h, name, configs);
 out:
@@ -688,6 +771,8 @@ static void on_config(struct sv_cluster *c, const rd_kafka_message_t *m)
 		if (v) {
 			json_object_set_new(c->conn_off, name,
 			                    json_integer(m->offset));
+			if (c->started)
+				fix_slots(c, name);
 		} else {
 			json_object_del(c->conn_off, name);
 			json_object_del(c->committed, name);
@@ -753,6 +838,8 @@ static void on_config(struct sv_cluster *c, const rd_kafka_message_t *m)
 			json_object_set(c->slots, name, v);
 		else
 			goto bad;
+		if (v && c->started && c->h)
+			sv_herder_cl_slots(c->h, name);
 	} else if (klen == 13 && memcmp(key, "sluice-leader", 13) == 0) {
 		const char *id = json_string_value(json_object_get(v, "worker_id"));
 		const char *url = json_string_value(json_object_get(v, "url"));
@@ -949,6 +1036,8 @@ static void finish_catchup(struct sv_cluster *c)
 	sv_info("SV-CLUSTER-ASSIGNED",
 	        "generation %d: %d slot(s) of %d, %s", c->generation, n,
 	        c->nslots, c->owned[0] ? "leader" : "follower");
+	if (c->role == SV_CLUSTER_LEADER)
+		fix_all_slots(c);
 	sv_herder_cl_assigned(c->h);
 	if (c->role == SV_CLUSTER_LEADER)
 		handle_proposals(c);
@@ -1058,23 +1147,23 @@ static int topic_partitions(rd_kafka_t *rk, const char *topic, char *err,
                             size_t errlen)
 {
 	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
 	rd_kafka_resp_err_t e;
-	int n = -1;
+	int n = -ENOENT;
 
-	if (!t)
-		return -ENOMEM;
-	e = rd_kafka_metadata(rk, 0, t, &md, 10000);
-	rd_kafka_topic_destroy(t);
+	/* every topic: a request naming one may create it with the
+	 * broker's defaults (auto.create.topics.enable) */
+	e = rd_kafka_metadata(rk, 1, NULL, &md, 10000);
 	if (e) {
 		snprintf(err, errlen, "cannot read the metadata of %s: %s",
 		         topic, rd_kafka_err2str(e));
 		return -EIO;
 	}
-	if (md->topic_cnt == 1 && !md->topics[0].err)
-		n = md->topics[0].partition_cnt;
+	for (int i = 0; i < md->topic_cnt; i++)
+		if (strcmp(md->topics[i].topic, topic) == 0 &&
+		    !md->topics[i].err && md->topics[i].partition_cnt > 0)
+			n = md->topics[i].partition_cnt;
 	rd_kafka_metadata_destroy(md);
-	return n > 0 ? n : -ENOENT;
+	return n;
 }
 
 static int create_topic(struct sv_cluster *c, const char *topic, int parts,
@@ -1101,12 +1190,24 @@ static int create_topic(struct sv_cluster *c, const char *topic, int parts,
 		rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
 	q = rd_kafka_queue_new(c->prod);
 	opts = rd_kafka_AdminOptions_new(c->prod, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-	rd_kafka_AdminOptions_set_request_timeout(opts, 30000, es, sizeof(es));
+	rd_kafka_AdminOptions_set_request_timeout(opts, 15000, es, sizeof(es));
 	rd_kafka_CreateTopics(c->prod, &nt, 1, opts, q);
-	ev = rd_kafka_queue_poll(q, 35000);
+	ev = rd_kafka_queue_poll(q, 20000);
 	if (!ev) {
-		snprintf(err, errlen, "creating topic %s: no answer in 35 s",
-		         topic);
+		snprintf(err, errlen,
+		         "cannot create topic %s: Kafka did not answer within "
+		         "20 s (a broker that cannot create topics, such as "
+		         "sluice-devkafka, needs it made beforehand: "
+		         "sluice-devkafka --topic %s:%d)",
+		         topic, topic, parts);
+		rc = -ETIMEDOUT;
+	} else if (rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+		snprintf(err, errlen,
+		         "cannot create topic %s: Kafka did not answer within "
+		         "15 s (a broker that cannot create topics, such as "
+		         "sluice-devkafka, needs it made beforehand: "
+		         "sluice-devkafka --topic %s:%d)",
+		         topic, topic, parts);
 		rc = -ETIMEDOUT;
 	} else if (rd_kafka_event_error(ev)) {
 		snprintf(err, errlen, "cannot create topic %s: %s", topic,

@@ -318,15 +318,21 @@ static void notify_waiter(struct conn *c, int code, const char *error)
 	cb(c->waiter_arg, code, error);
 }
 
+static void cl_check_revoked(struct sv_herder *h);
+
 static void maybe_after_stop(struct conn *c)
 {
+	struct sv_herder *h = c->h;
 	void (*next)(struct conn *);
 
 	if (c->nstopping > 0 || c->hold > 0 || !c->after_stop)
 		return;
 	next = c->after_stop;
 	c->after_stop = NULL;
-	next(c);
+	next(c); /* may free c */
+	/* a revocation waits for every unit, whatever stopped them */
+	if (h->cl)
+		cl_check_revoked(h);
 }
 
 static void stop_unit(struct conn *c, struct sv_unit *u)
@@ -375,40 +381,44 @@ static void set_conn_trace(struct conn *c, const char *msg)
 	c->trace = msg ? strdup(msg) : NULL;
 }
 
+/* Starts task i (in distributed mode, if this member owns its slot). */
+static void start_task(struct conn *c, size_t i)
+{
+	struct sv_herder *h = c->h;
+	char err[512];
+	struct sv_unit *u;
+
+	if (h->cl && !sv_cluster_owns(h->cl, c->name, (int)i))
+		return;
+	u = sv_unit_new(h->ctx, c->plugin->source ? SV_UNIT_SOURCE : SV_UNIT_SINK,
+	                c->name, (int)i, c->plugin,
+	                json_array_get(c->task_configs, i), c->config,
+	                &unit_ops, c, err, sizeof(err));
+	if (!u) {
+		sv_ulog(SV_LOG_ERROR, "SV-TASK-CREATE", c->name, (int)i,
+		        "cannot create task %zu: %s", i, err);
+		set_conn_trace(c, err);
+		return;
+	}
+	c->tasks[i] = u;
+	u->want_pause = strcmp(c->target, "PAUSED") == 0;
+	sv_unit_start(u);
+}
+
 static void start_tasks(struct conn *c)
 {
 	struct sv_herder *h = c->h;
 	size_t n = json_array_size(c->task_configs);
-	enum sv_unit_kind kind =
-	    c->plugin->source ? SV_UNIT_SOURCE : SV_UNIT_SINK;
 
 	free_tasks(c);
 	if (strcmp(c->target, "STOPPED") == 0 || h->shutting_down ||
-	    c->deleting || n == 0)
+	    c->deleting || n == 0 || !c->plugin)
 		return;
 	if (!(c->tasks = calloc(n, sizeof(*c->tasks))))
 		return;
 	c->ntasks = n;
-	for (size_t i = 0; i < n; i++) {
-		char err[512];
-		struct sv_unit *u;
-
-		/* distributed: only the units whose slot this member owns */
-		if (h->cl && !sv_cluster_owns(h->cl, c->name, (int)i))
-			continue;
-		u = sv_unit_new(h->ctx, kind, c->name, (int)i, c->plugin,
-		                json_array_get(c->task_configs, i), c->config,
-		                &unit_ops, c, err, sizeof(err));
-		if (!u) {
-			sv_ulog(SV_LOG_ERROR, "SV-TASK-CREATE", c->name, (int)i,
-			        "cannot create task %zu: %s", i, err);
-			set_conn_trace(c, err);
-			continue;
-		}
-		c->tasks[i] = u;
-		u->want_pause = strcmp(c->target, "PAUSED") == 0;
-		sv_unit_start(u);
-	}
+	for (size_t i = 0; i < n; i++)
+		start_task(c, i);
 }
 
 static void start_connector(struct conn *c)
@@ -475,8 +485,6 @@ static void conn_free(struct conn *c)
 	free(c->name);
 	free(c);
 }
-
-static void cl_check_revoked(struct sv_herder *h);
 
 static void finish_delete(struct conn *c)
 {
@@ -551,8 +559,10 @@ static void unit_task_configs(struct sv_unit *u, json_t *configs)
 	struct conn *c = u->opaque;
 
 	if (c->h->cl) {
-		/* the leader makes them the tasks (sv_herder_cl_tasks) */
-		if (!c->deleting && !c->after_stop &&
+		/* the leader makes them the tasks (sv_herder_cl_tasks); not
+		 * while this connector instance is being stopped */
+		if (!c->deleting &&
+		    !(c->after_stop && c->after_stop != start_tasks) &&
 		    !(c->task_configs && json_equal(c->task_configs, configs)))
 			sv_cluster_propose_tasks(c->h->cl, c->name, configs);
 		return;
@@ -1996,6 +2006,7 @@ void sv_herder_commit(struct sv_herder *h)
 	struct conn *c;
 	char err[512];
 	bool any = false;
+	int rc;
 
 	TAILQ_FOREACH (c, &h->conns, link)
 		for (size_t i = 0; i < c->ntasks; i++) {
@@ -2008,10 +2019,25 @@ void sv_herder_commit(struct sv_herder *h)
 		}
 	if (!any && !sv_offsets_dirty(h->ctx->offsets))
 		return;
-	if (sv_offsets_flush(h->ctx->offsets, err, sizeof(err))) {
+	/* the offset topic does not hold up the loop: its writes tell
+	 * when they are durable (sv_herder_offsets_durable) */
+	if (h->shutting_down)
+		rc = sv_offsets_flush(h->ctx->offsets, err, sizeof(err));
+	else
+		rc = sv_offsets_flush_nowait(h->ctx->offsets, err, sizeof(err));
+	if (rc == -EINPROGRESS)
+		return;
+	if (rc) {
 		sv_error("SV-OFFSETS-FLUSH", "%s", err);
 		return;
 	}
+	sv_herder_offsets_durable(h);
+}
+
+void sv_herder_offsets_durable(struct sv_herder *h)
+{
+	struct conn *c;
+
 	TAILQ_FOREACH (c, &h->conns, link)
 		for (size_t i = 0; i < c->ntasks; i++)
 			if (c->tasks[i] && c->tasks[i]->src)
@@ -2123,8 +2149,30 @@ void sv_herder_cl_tasks(struct sv_herder *h, const char *name, json_t *configs)
 	        "%zu task config(s) committed", json_array_size(configs));
 	json_decref(c->task_configs);
 	c->task_configs = json_deep_copy(configs);
-	if (c->after_stop != start_tasks)
+	/* a stop under way (a new config, a stop, a revocation) decides
+	 * what starts next, with these configs */
+	if (!c->after_stop)
 		stop_units(c, false, start_tasks);
+}
+
+void sv_herder_cl_slots(struct sv_herder *h, const char *name)
+{
+	struct conn *c = find_live(h, name);
+
+	if (!c || h->shutting_down || c->after_stop || c->nstopping ||
+	    strcmp(c->target, "STOPPED") == 0)
+		return;
+	if (!c->cu)
+		start_connector(c);
+	if (!c->plugin || !c->task_configs)
+		return;
+	if (c->ntasks != json_array_size(c->task_configs)) {
+		start_tasks(c);
+		return;
+	}
+	for (size_t i = 0; i < c->ntasks; i++)
+		if (!c->tasks[i])
+			start_task(c, i);
 }
 
 void sv_herder_cl_restart(struct sv_herder *h, const char *name, int task,
@@ -2156,9 +2204,13 @@ static void cl_check_revoked(struct sv_herder *h)
 
 	if (!h->cl_revoking)
 		return;
-	TAILQ_FOREACH (c, &h->conns, link)
-		if (c->nstopping > 0 || c->hold > 0 || c->cu || c->ntasks)
+	TAILQ_FOREACH (c, &h->conns, link) {
+		if (c->nstopping > 0 || c->hold > 0 || c->cu)
 			return;
+		for (size_t i = 0; i < c->ntasks; i++)
+			if (c->tasks[i])
+				return;
+	}
 	h->cl_revoking = false;
 	sv_cluster_revoked(h->cl);
 }
@@ -2178,7 +2230,6 @@ static void cl_revoked_one(struct conn *c)
 	for (size_t i = 0; i < c->ntasks; i++)
 		cl_unit_gone(c->tasks[i]);
 	free_tasks(c);
-	cl_check_revoked(c->h);
 }
 
 void sv_herder_cl_revoke(struct sv_herder *h)

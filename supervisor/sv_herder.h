@@ -179,6 +179,8 @@ int sv_herder_source_offsets_set(struct sv_herder *h, const char *name,
 
 /* Commits source offsets and sink positions now. */
 void sv_herder_commit(struct sv_herder *h);
+/* The source offsets written so far are durable: the tasks hear it. */
+void sv_herder_offsets_durable(struct sv_herder *h);
 
 /*
  * Distributed mode (sv_cluster.h). The herder's connectors are those of
@@ -196,6 +198,8 @@ void sv_herder_cl_target(struct sv_herder *h, const char *name,
                          const char *target);
 /* Committed task configs (copied). */
 void sv_herder_cl_tasks(struct sv_herder *h, const char *name, json_t *configs);
+/* A connector's slots changed: start the units this member now owns. */
+void sv_herder_cl_slots(struct sv_herder *h, const char *name);
 /* A restart request (task -1: the connector, as Kafka Connect's). */
 void sv_herder_cl_restart(struct sv_herder *h, const char *name, int task,
                           bool include_tasks, bool only_failed);

@@ -261,7 +261,8 @@ out:
 	return rc;
 }
 
-static int flush_topic(struct sv_offsets *o, char *err, size_t errlen)
+static int flush_topic(struct sv_offsets *o, bool wait, char *err,
+                       size_t errlen)
 {
 	const char *k;
 	json_t *v;
@@ -269,16 +270,18 @@ static int flush_topic(struct sv_offsets *o, char *err, size_t errlen)
 
 	json_object_foreach(o->changed, k, v)
 	{
-		if ((rc = o->writer(o->writer_arg, k,
-		                    json_is_null(v) ? NULL
-		                                    : json_string_value(v)))) {
+		rc = o->writer(o->writer_arg, k,
+		               json_is_null(v) ? NULL : json_string_value(v),
+		               wait);
+		if (rc) {
 			snprintf(err, errlen,
 			         "cannot write offsets to the offset topic: %s",
 			         strerror(-rc));
 			return rc;
 		}
 	}
-	if ((rc = o->writer(o->writer_arg, NULL, NULL))) {
+	rc = o->writer(o->writer_arg, NULL, NULL, wait);
+	if (rc && rc != -EINPROGRESS) {
 		snprintf(err, errlen,
 		         "offsets not acknowledged by the offset topic: %s",
 		         strerror(-rc));
@@ -286,7 +289,14 @@ static int flush_topic(struct sv_offsets *o, char *err, size_t errlen)
 	}
 	json_object_clear(o->changed);
 	o->dirty = false;
-	return 0;
+	return rc;
+}
+
+int sv_offsets_flush_nowait(struct sv_offsets *o, char *err, size_t errlen)
+{
+	if (o->dirty && !o->path && o->writer)
+		return flush_topic(o, false, err, errlen);
+	return sv_offsets_flush(o, err, errlen);
 }
 
 int sv_offsets_flush(struct sv_offsets *o, char *err, size_t errlen)
@@ -300,7 +310,7 @@ int sv_offsets_flush(struct sv_offsets *o, char *err, size_t errlen)
 	if (!o->dirty || !o->path) {
 		json_decref(list);
 		if (o->dirty && o->writer)
-			return flush_topic(o, err, errlen);
+			return flush_topic(o, true, err, errlen);
 		return 0;
 	}
 	if (!list)

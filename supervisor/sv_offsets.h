@@ -50,11 +50,14 @@ json_t *sv_offsets_of(struct sv_offsets *o, const char *conn);
 /*
  * Distributed mode: the store lives in the offset topic. A store opened
  * with path NULL is kept in memory; with a writer, sv_offsets_flush sends
- * each changed entry to writer(arg, key, value) (value NULL: a
- * tombstone), then calls writer(arg, NULL, NULL), which must return once
- * they are durable (0) or failed (a negative errno).
+ * each changed entry to writer(arg, key, value, wait) (value NULL: a
+ * tombstone), then calls writer(arg, NULL, NULL, wait), which returns 0
+ * once they are durable or a negative errno if they failed; without
+ * wait it may return -EINPROGRESS: they will be (the writer tells its
+ * owner when).
  */
-typedef int (*sv_offsets_writer)(void *arg, const char *key, const char *value);
+typedef int (*sv_offsets_writer)(void *arg, const char *key,
+                                 const char *value, bool wait);
 void sv_offsets_set_writer(struct sv_offsets *o, sv_offsets_writer fn,
                            void *arg);
 /*
@@ -67,6 +70,9 @@ int sv_offsets_apply(struct sv_offsets *o, const char *key, size_t klen,
                      const char *value, size_t vlen);
 
 /* Writes staged changes, if any. 0 or a negative errno (err says why). */
+/* As sv_offsets_flush, but a writer may answer -EINPROGRESS (the changes
+ * are on their way and no longer staged). */
+int sv_offsets_flush_nowait(struct sv_offsets *o, char *err, size_t errlen);
 int sv_offsets_flush(struct sv_offsets *o, char *err, size_t errlen);
 
 bool sv_offsets_dirty(const struct sv_offsets *o);

@@ -24,6 +24,7 @@
 #include "sv_rest.h"
 #include "sv_rest_api.h"
 #include "sv_rest_auth.h"
+#include "sv_rest_fwd.h"
 #include "sv_rest_guard.h"
 #include "sv_rest_tls.h"
 
@@ -50,6 +51,11 @@ struct sv_rest {
 	struct bound *bound;
 	size_t nbound;
 	SSL_CTX *tls;
+	SSL_CTX *tls_client; /* for forwards to an https leader */
+	struct sv_rest_fwd *fwd;
+	char *url;      /* sv_rest_url */
+	bool tcp_seen;  /* the first TCP listener was handled */
+	bool tcp_https; /* its scheme */
 	struct sv_rest_auth *auth;
 	size_t max_body;
 	char token[33]; /* the body guard's marker secret */
@@ -59,6 +65,18 @@ struct sv_rest {
 	bool ready;
 	bool closing;
 };
+
+static const struct sv_rest_cluster_ops *cluster_ops;
+
+void sv_rest_set_cluster_ops(const struct sv_rest_cluster_ops *ops)
+{
+	cluster_ops = ops;
+}
+
+const struct sv_rest_cluster_ops *sv_rest_get_cluster_ops(void)
+{
+	return cluster_ops;
+}
 
 /* --- connections -------------------------------------------------------- */
 
@@ -141,6 +159,20 @@ static bool write_method(enum sv_rest_method m)
 	       m == SV_REST_PATCH;
 }
 
+/* The answer's log line. */
+static void log_reply(struct sv_rest_req *q, int code)
+{
+	if (write_method(q->method) && q->via == SV_REST_VIA_ADMIN)
+		sv_info("SV-REST-ADMIN", "%s %s -> %d (%s)", q->method_name,
+		        q->path, code, q->peer);
+	else if (write_method(q->method))
+		sv_info("SV-REST-WRITE", "%s %s -> %d (%s)", q->method_name,
+		        q->path, code, q->peer);
+	else
+		sv_debug("SV-REST-REQUEST", "%s %s -> %d (%s)", q->method_name,
+		         q->path, code, q->peer);
+}
+
 void sv_rest_reply(struct sv_rest_req *q, int code, json_t *body)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(q->ev);
@@ -155,21 +187,42 @@ void sv_rest_reply(struct sv_rest_req *q, int code, json_t *body)
 	}
 	if (q->close)
 		evhttp_add_header(out, "Connection", "close");
-	if (write_method(q->method) && q->via == SV_REST_VIA_ADMIN)
-		sv_info("SV-REST-ADMIN", "%s %s -> %d (%s)", q->method_name,
-		        q->path, code, q->peer);
-	else if (write_method(q->method))
-		sv_info("SV-REST-WRITE", "%s %s -> %d (%s)", q->method_name,
-		        q->path, code, q->peer);
-	else
-		sv_debug("SV-REST-REQUEST", "%s %s -> %d (%s)", q->method_name,
-		         q->path, code, q->peer);
+	log_reply(q, code);
 	evhttp_send_reply(q->ev, code, NULL, buf);
 	if (buf)
 		evbuffer_free(buf);
 	free(text);
 	json_decref(body);
 	req_free(q);
+}
+
+void sv_rest_reply_raw(struct sv_rest_req *q, int code,
+                       const char *content_type, struct evbuffer *body)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(q->ev);
+
+	if (content_type)
+		evhttp_add_header(out, "Content-Type", content_type);
+	if (q->close)
+		evhttp_add_header(out, "Connection", "close");
+	log_reply(q, code);
+	if (body && q->method == SV_REST_HEAD)
+		evbuffer_drain(body, evbuffer_get_length(body));
+	evhttp_send_reply(q->ev, code, NULL,
+	                  body && evbuffer_get_length(body) ? body : NULL);
+	req_free(q);
+}
+
+void sv_rest_forward(struct sv_rest_req *q, const char *leader_url)
+{
+	struct sv_rest *r = q->rest;
+
+	if (r->closing || !r->fwd) {
+		q->close = true;
+		sv_rest_error(q, 503, "sluiced is shutting down");
+		return;
+	}
+	sv_rest_fwd_start(r->fwd, q, leader_url, r->ctx->w->worker_id);
 }
 
 void sv_rest_error(struct sv_rest_req *q, int code, const char *fmt, ...)
@@ -565,6 +618,36 @@ static int parse_listener(const char *spec, bool *https, char *host,
 	return 0;
 }
 
+/*
+ * The first listener took a free port (port 0): the worker id, which
+ * said port 0, gets the real one, unless rest.advertised.port says
+ * otherwise.
+ */
+static int set_bound_port(struct sv_rest *r, evutil_socket_t fd)
+{
+	struct sv_worker *w = r->ctx->w;
+	const char *adv = sv_worker_get(w, "rest.advertised.port");
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const char *colon;
+	char *id;
+	unsigned port;
+
+	if ((adv && *adv) || !w->worker_id ||
+	    !(colon = strrchr(w->worker_id, ':')) ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return 0;
+	port = ss.ss_family == AF_INET6
+	           ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+	           : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (asprintf(&id, "%.*s:%u", (int)(colon - w->worker_id), w->worker_id,
+	             port) < 0)
+		return -ENOMEM;
+	free(w->worker_id);
+	w->worker_id = id;
+	return 0;
+}
+
 static int add_listener(struct sv_rest *r, const char *spec, bool configured,
                         char *err, size_t errlen)
 {
@@ -584,6 +667,8 @@ static int add_listener(struct sv_rest *r, const char *spec, bool configured,
 	}
 	if (https && !r->tls && !(r->tls = sv_rest_tls_new(w, err, errlen)))
 		return -EINVAL;
+	if (!r->tcp_seen)
+		r->tcp_https = https;
 	if (!(f = front_get(r, https ? SV_REST_VIA_HTTPS : SV_REST_VIA_HTTP))) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -609,6 +694,10 @@ static int add_listener(struct sv_rest *r, const char *spec, bool configured,
 		return -ENOMEM;
 	}
 	bound_name(evhttp_bound_socket_get_fd(sock), name, sizeof(name));
+	if (!r->tcp_seen && port == 0 &&
+	    set_bound_port(r, evhttp_bound_socket_get_fd(sock)))
+		return -ENOMEM;
+	r->tcp_seen = true;
 	sv_info("SV-REST-LISTEN", "REST API on %s://%s%s",
 	        https ? "https" : "http", name,
 	        r->auth ? " (HTTP Basic authentication)" : "");
@@ -813,6 +902,59 @@ static int read_limits(struct sv_rest *r, char *err, size_t errlen)
 	return 0;
 }
 
+/* The forwarder, for distributed mode: rest.forward.timeout.ms, and the
+ * client TLS context for an https leader. */
+static int make_forwarder(struct sv_rest *r, char *err, size_t errlen)
+{
+	struct sv_worker *w = r->ctx->w;
+	const char *s = sv_worker_get(w, "rest.forward.timeout.ms");
+	long long ms = SV_REST_FWD_DEFAULT_TIMEOUT_MS;
+	char terr[512] = "";
+	char *end;
+
+	if (s) {
+		errno = 0;
+		ms = strtoll(s, &end, 10);
+		if (errno || end == s || *end || ms < 1 || ms > 3600000) {
+			snprintf(err, errlen,
+			         "%s: invalid rest.forward.timeout.ms \"%s\": "
+			         "expected an integer from 1 to 3600000",
+			         w->path, s);
+			return -EINVAL;
+		}
+	}
+	/* only a leader behind https:// needs it: a worker that cannot
+	 * build it still runs, and says why its forwards fail */
+	if (!(r->tls_client = sv_rest_tls_client_new(w, terr, sizeof(terr))))
+		sv_warn("SV-REST-FORWARD",
+		        "requests cannot be forwarded to an https:// leader: "
+		        "%s",
+		        terr);
+	if (!(r->fwd = sv_rest_fwd_new(r->ctx->base, (int)ms, r->tls_client))) {
+		snprintf(err, errlen, "cannot set up request forwarding: %s",
+		         strerror(errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* scheme://worker_id, as it is now. */
+static int make_url(struct sv_rest *r)
+{
+	free(r->url);
+	if (asprintf(&r->url, "%s://%s", r->tcp_https ? "https" : "http",
+	             r->ctx->w->worker_id ? r->ctx->w->worker_id : "") < 0) {
+		r->url = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+const char *sv_rest_url(struct sv_rest *r)
+{
+	return r->url;
+}
+
 struct sv_rest *sv_rest_new(struct sv_ctx *ctx, struct sv_herder *h, char *err,
                             size_t errlen)
 {
@@ -838,7 +980,8 @@ struct sv_rest *sv_rest_new(struct sv_ctx *ctx, struct sv_herder *h, char *err,
 	if (read_limits(r, err, errlen))
 		goto out_free;
 	sv_rest_guard_config(r->max_body, r->token);
-	if (add_listeners(r, err, errlen) || add_admin(r, err, errlen))
+	if (add_listeners(r, err, errlen) || add_admin(r, err, errlen) ||
+	    make_forwarder(r, err, errlen) || make_url(r))
 		goto out_free;
 	if (r->nbound == 0)
 		sv_warn(
@@ -864,6 +1007,7 @@ void sv_rest_close(struct sv_rest *r)
 	if (!r)
 		return;
 	r->closing = true;
+	sv_rest_fwd_cancel_all(r->fwd);
 	for (size_t i = 0; i < r->nbound; i++)
 		evhttp_del_accept_socket(r->bound[i].http, r->bound[i].sock);
 	r->nbound = 0;
@@ -878,6 +1022,9 @@ void sv_rest_free(struct sv_rest *r)
 	/* offsets jobs answer their requests: before the servers go */
 	sv_rest_api_free(r->api);
 	r->api = NULL;
+	/* forwards answer their requests: before the servers go */
+	sv_rest_fwd_free(r->fwd);
+	r->fwd = NULL;
 	for (size_t i = 0; i < 3; i++)
 		if (r->fronts[i].http)
 			evhttp_free(r->fronts[i].http);
@@ -885,6 +1032,9 @@ void sv_rest_free(struct sv_rest *r)
 	free(r->bound);
 	if (r->tls)
 		SSL_CTX_free(r->tls);
+	if (r->tls_client)
+		SSL_CTX_free(r->tls_client);
+	free(r->url);
 	sv_rest_auth_free(r->auth);
 	free(r);
 }

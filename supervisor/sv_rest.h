@@ -15,6 +15,10 @@
  *    the peer's uid and pid (SO_PEERCRED), event SV-REST-ADMIN; writes over
  *    TCP are logged with the user and address, SV-REST-WRITE.
  *
+ * In distributed mode (ctx->cluster set), writes that need the leader
+ * are forwarded to it by a follower (sv_rest_fwd.h, timeout
+ * `rest.forward.timeout.ms`, default 10000); see sv_rest_set_cluster_ops.
+ *
  * Request bodies are limited to `rest.request.max.bytes` (default 1 MiB;
  * 413 over it, see sv_rest_guard.h). Every error answer is Kafka Connect's
  * {"error_code": N, "message": "..."}.
@@ -34,6 +38,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "sv_cluster.h"
 #include "sv_herder.h"
 #include "sv_unit.h"
 
@@ -59,6 +64,39 @@ void sv_rest_close(struct sv_rest *r);
 /* Waits for running offsets jobs, closes everything, removes the admin
  * socket. Before sv_herder_free. NULL is fine. */
 void sv_rest_free(struct sv_rest *r);
+
+/*
+ * This member's advertised REST base URL: the scheme of the first TCP
+ * listener (http without one), "://", and the worker id (host:port).
+ * With `listeners` at port 0 and no rest.advertised.port, sv_rest_new
+ * has put the bound port into the worker id (ctx->w->worker_id), so the
+ * URL is a real one. Owned by r, valid until sv_rest_free.
+ */
+const char *sv_rest_url(struct sv_rest *r);
+
+/* --- distributed mode ----------------------------------------------------
+ *
+ * When ctx->cluster is set, the REST layer asks the cluster through these
+ * functions (sv_cluster.h's, set by sluiced's main) whether this member
+ * is the leader: writes that need the leader (creating, changing,
+ * deleting, pausing, resuming, stopping, restarting connectors and
+ * tasks, offsets changes, topics resets) are done here on the leader,
+ * forwarded to it (sv_rest_fwd.h) by a follower, and answered 409 while
+ * there is no leader (joining, rebalancing). Reads are always answered
+ * here. GET / shows the leader's worker id.
+ */
+struct sv_rest_cluster_ops {
+	enum sv_cluster_role (*role)(const struct sv_cluster *c);
+	const char *(*leader_url)(const struct sv_cluster *c);
+	const char *(*leader_id)(const struct sv_cluster *c);
+};
+
+/* Sets the cluster functions for every sv_rest of the process (ops is
+ * kept, not copied: static storage). NULL: none (then a worker with
+ * ctx->cluster set answers writes 409, as while rebalancing). */
+void sv_rest_set_cluster_ops(const struct sv_rest_cluster_ops *ops);
+/* The functions set, or NULL. */
+const struct sv_rest_cluster_ops *sv_rest_get_cluster_ops(void);
 
 /* --- one request, for the handlers (sv_rest_api.c) ---------------------- */
 
@@ -117,6 +155,15 @@ void sv_rest_header(struct sv_rest_req *q, const char *name, const char *value);
 /* Answers with code and body (a reference taken; NULL: no body), and
  * frees q. */
 void sv_rest_reply(struct sv_rest_req *q, int code, json_t *body);
+/* Answers with code and body as they are (a forwarded request's answer):
+ * content_type (may be NULL: none) and body (may be NULL: empty; its
+ * contents are moved out), and frees q. */
+void sv_rest_reply_raw(struct sv_rest_req *q, int code,
+                       const char *content_type, struct evbuffer *body);
+/* Forwards q to the leader at leader_url (sv_rest_fwd.h) and answers it
+ * with the leader's answer, or 409 if the leader cannot be reached; frees
+ * q. */
+void sv_rest_forward(struct sv_rest_req *q, const char *leader_url);
 /* Answers {"error_code": code, "message": ...} and frees q. */
 void sv_rest_error(struct sv_rest_req *q, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

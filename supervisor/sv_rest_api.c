@@ -9,6 +9,7 @@
 #include "sv_connfile.h"
 #include "sv_log.h"
 #include "sv_rest_api.h"
+#include "sv_rest_fwd.h"
 #include "sv_rest_offsets.h"
 
 /* The build may say which commit it is built from. */
@@ -200,11 +201,23 @@ static const char *cluster_id(struct sv_rest_api *a, int timeout_ms)
 
 static void h_root(struct sv_rest_api *a, struct sv_rest_req *q, char **args)
 {
+	const struct sv_rest_cluster_ops *ops = sv_rest_get_cluster_ops();
+	json_t *out;
+
 	(void)args;
-	sv_rest_reply(q, 200,
-	              json_pack("{s:s,s:s,s:s?}", "version", SLUICE_VERSION,
-	                        "commit", SLUICE_COMMIT, "kafka_cluster_id",
-	                        cluster_id(a, 0)));
+	/* Kafka Connect's fields first, then sluice's */
+	out = json_pack("{s:s,s:s,s:s?,s:s?}", "version", SLUICE_VERSION,
+	                "commit", SLUICE_COMMIT, "kafka_cluster_id",
+	                cluster_id(a, 0), "worker_id", a->ctx->w->worker_id);
+	if (out && a->ctx->cluster) {
+		const char *leader = ops && ops->leader_id
+		                         ? ops->leader_id(a->ctx->cluster)
+		                         : NULL;
+
+		json_object_set_new(out, "leader",
+		                    leader ? json_string(leader) : json_null());
+	}
+	sv_rest_reply(q, 200, out);
 }
 
 static void h_health(struct sv_rest_api *a, struct sv_rest_req *q, char **args)
@@ -1224,7 +1237,10 @@ static void h_validate(struct sv_rest_api *a, struct sv_rest_req *q,
 
 /* --- routing ------------------------------------------------------------- */
 
-enum { R_STARTING = 1 }; /* answered while sluiced starts */
+enum {
+	R_STARTING = 1, /* answered while sluiced starts */
+	R_LEADER = 2,   /* a write done by the cluster's leader */
+};
 
 static const struct route {
 	enum sv_rest_method method;
@@ -1235,26 +1251,26 @@ static const struct route {
     {SV_REST_GET, "/", h_root, R_STARTING},
     {SV_REST_GET, "/health", h_health, R_STARTING},
     {SV_REST_GET, "/connectors", h_list, 0},
-    {SV_REST_POST, "/connectors", h_create, 0},
+    {SV_REST_POST, "/connectors", h_create, R_LEADER},
     {SV_REST_GET, "/connectors/{}", h_info, 0},
-    {SV_REST_DELETE, "/connectors/{}", h_delete, 0},
+    {SV_REST_DELETE, "/connectors/{}", h_delete, R_LEADER},
     {SV_REST_GET, "/connectors/{}/config", h_config_get, 0},
-    {SV_REST_PUT, "/connectors/{}/config", h_config_put, 0},
-    {SV_REST_PATCH, "/connectors/{}/config", h_config_patch, 0},
+    {SV_REST_PUT, "/connectors/{}/config", h_config_put, R_LEADER},
+    {SV_REST_PATCH, "/connectors/{}/config", h_config_patch, R_LEADER},
     {SV_REST_GET, "/connectors/{}/status", h_status, 0},
-    {SV_REST_POST, "/connectors/{}/restart", h_restart, 0},
-    {SV_REST_PUT, "/connectors/{}/pause", h_pause, 0},
-    {SV_REST_PUT, "/connectors/{}/resume", h_resume, 0},
-    {SV_REST_PUT, "/connectors/{}/stop", h_stop, 0},
+    {SV_REST_POST, "/connectors/{}/restart", h_restart, R_LEADER},
+    {SV_REST_PUT, "/connectors/{}/pause", h_pause, R_LEADER},
+    {SV_REST_PUT, "/connectors/{}/resume", h_resume, R_LEADER},
+    {SV_REST_PUT, "/connectors/{}/stop", h_stop, R_LEADER},
     {SV_REST_GET, "/connectors/{}/tasks", h_tasks, 0},
     {SV_REST_GET, "/connectors/{}/tasks-config", h_tasks_config, 0},
     {SV_REST_GET, "/connectors/{}/tasks/{}/status", h_task_status, 0},
-    {SV_REST_POST, "/connectors/{}/tasks/{}/restart", h_task_restart, 0},
+    {SV_REST_POST, "/connectors/{}/tasks/{}/restart", h_task_restart, R_LEADER},
     {SV_REST_GET, "/connectors/{}/offsets", h_offsets_get, 0},
-    {SV_REST_PATCH, "/connectors/{}/offsets", h_offsets_patch, 0},
-    {SV_REST_DELETE, "/connectors/{}/offsets", h_offsets_delete, 0},
+    {SV_REST_PATCH, "/connectors/{}/offsets", h_offsets_patch, R_LEADER},
+    {SV_REST_DELETE, "/connectors/{}/offsets", h_offsets_delete, R_LEADER},
     {SV_REST_GET, "/connectors/{}/topics", h_topics, 0},
-    {SV_REST_PUT, "/connectors/{}/topics/reset", h_topics_reset, 0},
+    {SV_REST_PUT, "/connectors/{}/topics/reset", h_topics_reset, R_LEADER},
     {SV_REST_GET, "/connector-plugins", h_plugins, 0},
     {SV_REST_GET, "/connector-plugins/{}/config", h_plugin_config, 0},
     {SV_REST_PUT, "/connector-plugins/{}/config/validate", h_validate, 0},
@@ -1269,6 +1285,38 @@ static const char *const method_names[] = {
     [SV_REST_DELETE] = "DELETE",   [SV_REST_PATCH] = "PATCH",
     [SV_REST_OPTIONS] = "OPTIONS", [SV_REST_OTHER] = "?",
 };
+
+/*
+ * Distributed mode: whether a write that needs the leader is done here.
+ * A follower forwards it (and q is answered there); without a leader
+ * (joining, rebalancing) it is 409, as is a request that was forwarded
+ * already: never twice, or two members that each think the other leads
+ * would pass it back and forth.
+ */
+static bool leader_here(struct sv_rest_api *a, struct sv_rest_req *q)
+{
+	const struct sv_rest_cluster_ops *ops = sv_rest_get_cluster_ops();
+	const struct sv_cluster *c = a->ctx->cluster;
+	enum sv_cluster_role role =
+	    ops && ops->role ? ops->role(c) : SV_CLUSTER_JOINING;
+	const char *url = ops && ops->leader_url ? ops->leader_url(c) : NULL;
+	const char *from = evhttp_find_header(
+	    evhttp_request_get_input_headers(q->ev), SV_REST_FWD_HEADER);
+
+	if (role == SV_CLUSTER_LEADER)
+		return true;
+	if (role == SV_CLUSTER_FOLLOWER && url && *url && !from) {
+		sv_rest_forward(q, url);
+		return false;
+	}
+	if (from)
+		sv_warn("SV-REST-FORWARD",
+		        "%s %s forwarded by %s, but this member is not the "
+		        "leader: 409",
+		        q->method_name, q->path, from);
+	sv_rest_error(q, 409, "%s", SV_REST_FWD_CONFLICT);
+	return false;
+}
 
 /* Whether the request's path matches pattern; the {} segments go to
  * args. */
@@ -1346,6 +1394,8 @@ void sv_rest_api_handle(struct sv_rest_api *a, struct sv_rest_req *q)
 		sv_rest_error(q, 406, "HTTP 406 Not Acceptable");
 		return;
 	}
+	if ((chosen->flags & R_LEADER) && a->ctx->cluster && !leader_here(a, q))
+		return;
 	chosen->fn(a, q, args);
 }
 

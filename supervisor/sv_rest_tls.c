@@ -137,3 +137,52 @@ out_free:
 	SSL_CTX_free(ctx);
 	return NULL;
 }
+
+SSL_CTX *sv_rest_tls_client_new(const struct sv_worker *w, char *err,
+                                size_t errlen)
+{
+	const char *store = get(w, PFX "keystore.location");
+	const char *cert = get(w, PFX "certificate.location");
+	const char *key = get(w, PFX "key.location");
+	const char *ca = get(w, PFX "ca.location");
+	SSL_CTX *ctx;
+
+	cert = cert ? cert : store;
+	key = key ? key : store;
+	if (!(ctx = SSL_CTX_new(TLS_client_method()))) {
+		snprintf(err, errlen, "cannot create a TLS context: %s",
+		         ssl_reason());
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (ca && SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+		snprintf(err, errlen, "%s: " PFX "ca.location %s: %s", w->path,
+		         ca, ssl_reason());
+		goto out_free;
+	}
+	if (!ca && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		snprintf(err, errlen, "the system's CA certificates: %s",
+		         ssl_reason());
+		goto out_free;
+	}
+	if (cert && key) {
+		SSL_CTX_set_default_passwd_cb(ctx, password_cb);
+		SSL_CTX_set_default_passwd_cb_userdata(
+		    ctx, (void *)get(w, PFX "key.password"));
+		if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) !=
+		        1) {
+			snprintf(err, errlen,
+			         "%s: the client certificate %s "
+			         "or key %s: %s",
+			         w->path, cert, key, ssl_reason());
+			goto out_free;
+		}
+		SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
+	}
+	return ctx;
+out_free:
+	SSL_CTX_free(ctx);
+	return NULL;
+}

@@ -31,4 +31,16 @@
  * file at fault. */
 SSL_CTX *sv_rest_tls_new(const struct sv_worker *w, char *err, size_t errlen);
 
+/*
+ * A new client SSL_CTX (SSL_CTX_free it) for forwarding requests to the
+ * leader's https:// listener: the leader's certificate must chain to
+ * listeners.https.ssl.ca.location (the cluster's CA), or, when that is
+ * not set, to the system's CAs; the caller checks the host name. The
+ * worker's own listener certificate and key (when set) are presented as
+ * a client certificate, for leaders with client.auth=required. NULL with
+ * err naming the key and file at fault.
+ */
+SSL_CTX *sv_rest_tls_client_new(const struct sv_worker *w, char *err,
+                                size_t errlen);
+
 #endif /* SLUICE_SV_REST_TLS_H */

@@ -322,13 +322,19 @@ static int send_task_configs(struct th_task *t)
 	if (p->task_configs) {
 		rc = p->task_configs(t->ctx, t->cfg, max, tc, err, sizeof(err));
 	} else {
-		struct conn_config *c = th_host.task_config_add(tc);
+		/* one source task; max sink tasks, their consumer group
+		 * shares the partitions out */
+		int n = p->type == CONN_SINK ? max : 1;
 
-		for (size_t i = 0; c && i < t->cfg->n && rc == 0; i++)
-			rc = th_config_set(c, t->cfg->kv[i].key,
-			                   t->cfg->kv[i].value);
-		if (!c)
-			rc = -ENOMEM;
+		for (int k = 0; k < n && rc == 0; k++) {
+			struct conn_config *c = th_host.task_config_add(tc);
+
+			for (size_t i = 0; c && i < t->cfg->n && rc == 0; i++)
+				rc = th_config_set(c, t->cfg->kv[i].key,
+				                   t->cfg->kv[i].value);
+			if (!c)
+				rc = -ENOMEM;
+		}
 	}
 	if (rc < 0) {
 		char msg[1200];

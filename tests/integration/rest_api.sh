@@ -39,7 +39,11 @@ position_is() {
 
 req GET /
 expect "GET / gives version, commit and the Kafka cluster id" 200 \
-	"(keys_unsorted == [\"version\",\"commit\",\"kafka_cluster_id\"]) and .version == \"$(cat "$SLUICE_TOP/VERSION")\" and (.kafka_cluster_id | type == \"string\" and length > 0)"
+	"(keys_unsorted == [\"version\",\"commit\",\"kafka_cluster_id\",\"worker_id\"]) and .version == \"$(cat "$SLUICE_TOP/VERSION")\" and (.kafka_cluster_id | type == \"string\" and length > 0)"
+# listeners at port 0: the worker id has the port taken, not 0 (standalone:
+# no "leader")
+expect "GET /: worker_id is the bound host:port" 200 \
+	".worker_id == \"${URL#http://}\" and (has(\"leader\") | not)"
 req GET /health
 expect "GET /health: healthy" 200 \
 	'.status == "healthy" and .message == "Worker has completed startup and is ready to handle requests."'

@@ -1,7 +1,8 @@
 /*
  * test_sv_offsets.c: the standalone offset store: Kafka Connect's key
  * shape, staging and atomic flush, reload, tombstones, per-connector
- * views, and refusal of files it cannot trust.
+ * views, and refusal of files it cannot trust; and the distributed
+ * mode's store: records written to and read from the offset topic.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -193,6 +194,129 @@ static void test_cleanup(void)
 	CHECK(access(dir, F_OK) == -1);
 }
 
+/* --- topic mode: a writer that records what would go to the topic --- */
+
+struct rec_writer {
+	json_t *written; /* [[key, value or null], ...] */
+	int syncs;
+	int fail;     /* error to return from the sync, 0: none */
+	bool pending; /* the nowait sync says "in progress" */
+};
+
+static int rec_write(void *arg, const char *key, const char *value, bool wait)
+{
+	struct rec_writer *w = arg;
+
+	if (!key) {
+		w->syncs++;
+		if (w->fail)
+			return w->fail;
+		return !wait && w->pending ? -EINPROGRESS : 0;
+	}
+	json_array_append_new(w->written, json_pack("[ss?]", key, value));
+	return 0;
+}
+
+static const char *offset_at(json_t *of, size_t i)
+{
+	return json_string_value(json_array_get(json_array_get(of, i), 1));
+}
+
+static void test_topic_writes_kafka_connect_records(void)
+{
+	struct rec_writer w = {json_array(), 0, 0, false};
+	char err[256];
+	struct sv_offsets *o = sv_offsets_open(NULL, err, sizeof(err));
+	json_t *rec;
+
+	CHECK(o != NULL);
+	sv_offsets_set_writer(o, rec_write, &w);
+	put(o, "fsrc", "{\"filename\":\"/in\"}", "{\"position\":42}");
+	CHECK(sv_offsets_dirty(o));
+	CHECK_EQ_INT(sv_offsets_flush(o, err, sizeof(err)), 0);
+	CHECK(!sv_offsets_dirty(o));
+	CHECK_EQ_INT(json_array_size(w.written), 1);
+	rec = json_array_get(w.written, 0);
+	/* Kafka Connect's key and value, byte for byte */
+	CHECK_EQ_STR(json_string_value(json_array_get(rec, 0)),
+	             "[\"fsrc\",{\"filename\":\"/in\"}]");
+	CHECK_EQ_STR(json_string_value(json_array_get(rec, 1)),
+	             "{\"position\":42}");
+	CHECK_EQ_INT(w.syncs, 1);
+	/* nothing changed: nothing written */
+	CHECK_EQ_INT(sv_offsets_flush(o, err, sizeof(err)), 0);
+	CHECK_EQ_INT(json_array_size(w.written), 1);
+	/* removing a connector writes tombstones */
+	sv_offsets_remove_connector(o, "fsrc");
+	CHECK_EQ_INT(sv_offsets_flush(o, err, sizeof(err)), 0);
+	CHECK_EQ_INT(json_array_size(w.written), 2);
+	CHECK(json_is_null(json_array_get(json_array_get(w.written, 1), 1)));
+	json_decref(w.written);
+	sv_offsets_free(o);
+}
+
+static void test_topic_failed_sync_keeps_changes(void)
+{
+	struct rec_writer w = {json_array(), 0, -EIO, false};
+	char err[256] = "";
+	struct sv_offsets *o = sv_offsets_open(NULL, err, sizeof(err));
+
+	sv_offsets_set_writer(o, rec_write, &w);
+	put(o, "c", "{\"p\":1}", "{\"o\":1}");
+	CHECK_EQ_INT(sv_offsets_flush(o, err, sizeof(err)), -EIO);
+	CHECK(strstr(err, "offset topic") != NULL);
+	CHECK(sv_offsets_dirty(o));
+	/* the next flush sends them again */
+	w.fail = 0;
+	CHECK_EQ_INT(sv_offsets_flush(o, err, sizeof(err)), 0);
+	CHECK_EQ_INT(json_array_size(w.written), 2);
+	/* nowait: on their way, no longer staged */
+	w.pending = true;
+	put(o, "c", "{\"p\":1}", "{\"o\":2}");
+	CHECK_EQ_INT(sv_offsets_flush_nowait(o, err, sizeof(err)),
+	             -EINPROGRESS);
+	CHECK(!sv_offsets_dirty(o));
+	CHECK_EQ_INT(json_array_size(w.written), 3);
+	json_decref(w.written);
+	sv_offsets_free(o);
+}
+
+static void test_topic_records_read_back(void)
+{
+	struct rec_writer w = {json_array(), 0, 0, false};
+	char err[256];
+	struct sv_offsets *o = sv_offsets_open(NULL, err, sizeof(err));
+	const char *k = "[\"c\",{\"p\":1}]";
+	json_t *of;
+
+	sv_offsets_set_writer(o, rec_write, &w);
+	/* another member's record */
+	CHECK_EQ_INT(sv_offsets_apply(o, k, strlen(k), "{\"o\":5}", 7), 0);
+	CHECK(!sv_offsets_dirty(o));
+	of = sv_offsets_of(o, "c");
+	CHECK_EQ_INT(json_array_size(of), 1);
+	CHECK_EQ_STR(offset_at(of, 0), "{\"o\":5}");
+	json_decref(of);
+	/* a change of ours not yet written wins over an older record */
+	put(o, "c", "{\"p\":1}", "{\"o\":9}");
+	CHECK_EQ_INT(sv_offsets_apply(o, k, strlen(k), "{\"o\":6}", 7), 0);
+	of = sv_offsets_of(o, "c");
+	CHECK_EQ_STR(offset_at(of, 0), "{\"o\":9}");
+	json_decref(of);
+	CHECK_EQ_INT(sv_offsets_flush(o, err, sizeof(err)), 0);
+	/* a tombstone removes */
+	CHECK_EQ_INT(sv_offsets_apply(o, k, strlen(k), NULL, 0), 0);
+	of = sv_offsets_of(o, "c");
+	CHECK_EQ_INT(json_array_size(of), 0);
+	json_decref(of);
+	/* not Kafka Connect's shape */
+	CHECK_EQ_INT(sv_offsets_apply(o, "[\"c\"]", 5, "{}", 2), -EINVAL);
+	CHECK_EQ_INT(sv_offsets_apply(o, "nope", 4, "{}", 2), -EINVAL);
+	CHECK_EQ_INT(sv_offsets_apply(o, k, strlen(k), "{", 1), -EINVAL);
+	json_decref(w.written);
+	sv_offsets_free(o);
+}
+
 TEST_LIST = {
     {"missing_file_is_empty", test_missing_file_is_empty},
     {"flush_and_reload", test_flush_and_reload},
@@ -200,6 +324,10 @@ TEST_LIST = {
     {"rejects_bad_json", test_rejects_bad_json},
     {"refuses_untrusted_files", test_refuses_untrusted_files},
     {"flush_failure_keeps_staged", test_flush_failure_keeps_staged},
+    {"topic_writes_kafka_connect_records",
+     test_topic_writes_kafka_connect_records},
+    {"topic_failed_sync_keeps_changes", test_topic_failed_sync_keeps_changes},
+    {"topic_records_read_back", test_topic_records_read_back},
     {"cleanup", test_cleanup},
     {NULL, NULL},
 };
