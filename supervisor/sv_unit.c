@@ -556,6 +556,7 @@ static void act_kill_now(struct sv_unit *u)
 {
 	/* not started yet: nothing to stop gracefully */
 	kill_process(u, SIGKILL);
+	u->stop_signals = 2;
 	enter(u, SV_PH_STOPPING);
 }
 
@@ -1202,6 +1203,13 @@ static bool handle_frame(struct sv_unit *u, nng_msg *m)
 		return false;
 	}
 	r = find_rule(type);
+	/* a taskhost killed before it could start may have said HELLO on
+	 * its way out: not a violation, it is going anyway */
+	if (u->phase == SV_PH_STOPPING && u->stop_signals == 2 &&
+	    type == PROTO_HELLO) {
+		nng_msg_free(m);
+		return false;
+	}
 	if (!r || !(r->kinds & K(u->kind)) || !(r->phases & P(u->phase))) {
 		nng_msg_free(m);
 		sv_unit_fail(u,
