@@ -18,7 +18,7 @@
 #include "sv_unit.h"
 
 #define CL_CATCHUP_MS 60000
-#define CL_FLUSH_MS 10000
+#define CL_FLUSH_MS   10000
 
 enum { T_CONFIG, T_OFFSET, T_STATUS, NTOPICS };
 
@@ -73,13 +73,13 @@ struct sv_cluster {
 	char *leader_url;
 
 	/* views of the config topic */
-	json_t *slots;      /* name -> {"connector":s,"tasks":[...]} */
-	json_t *task_buf;   /* name -> {"<n>": config} not yet committed */
-	json_t *committed;  /* name -> [task configs] */
-	json_t *conn_off;   /* name -> offset of its latest connector record */
-	json_t *proposals;  /* name -> [offset, [task configs]] */
-	json_t *status;     /* status key -> value */
-	int64_t cfg_pos;    /* next config offset to read */
+	json_t *slots;       /* name -> {"connector":s,"tasks":[...]} */
+	json_t *task_buf;    /* name -> {"<n>": config} not yet committed */
+	json_t *committed;   /* name -> [task configs] */
+	json_t *conn_off;    /* name -> offset of its latest connector record */
+	json_t *proposals;   /* name -> [offset, [task configs]] */
+	json_t *status;      /* status key -> value */
+	int64_t cfg_pos;     /* next config offset to read */
 	int offset_failures; /* offset writes that failed since the last sync */
 	int offsets_inflight;
 	bool offsets_waited; /* a nowait sync is waiting for them */
@@ -249,12 +249,11 @@ static int produce(struct sv_cluster *c, int topic, const char *key,
 
 	if (value && !v)
 		return -ENOMEM;
-	e = rd_kafka_producev(
-	    c->prod, RD_KAFKA_V_TOPIC(c->topics[topic]),
-	    RD_KAFKA_V_KEY(key, strlen(key)),
-	    RD_KAFKA_V_VALUE(v, v ? strlen(v) : 0),
-	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-	    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+	e = rd_kafka_producev(c->prod, RD_KAFKA_V_TOPIC(c->topics[topic]),
+	                      RD_KAFKA_V_KEY(key, strlen(key)),
+	                      RD_KAFKA_V_VALUE(v, v ? strlen(v) : 0),
+	                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	                      RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
 	free(v);
 	if (e) {
 		sv_error("SV-CLUSTER-WRITE", "cannot write %s to %s: %s", key,
@@ -405,7 +404,8 @@ bool sv_cluster_owns(struct sv_cluster *c, const char *conn, int task)
 	return c->owned[slot];
 }
 
-/* --- leader writes --------------------------------------------------------- */
+/* --- leader writes ---------------------------------------------------------
+ */
 
 static bool leading(struct sv_cluster *c)
 {
@@ -416,9 +416,9 @@ static json_t *target_json(const char *target)
 {
 	/* Kafka Connect: "state" for older readers (STOPPED reads as
 	 * PAUSED there), "state.v2" the real one */
-	const char *v2 = strcmp(target, "RUNNING") == 0   ? "STARTED"
-	                 : strcmp(target, "PAUSED") == 0  ? "PAUSED"
-	                                                  : "STOPPED";
+	const char *v2 = strcmp(target, "RUNNING") == 0  ? "STARTED"
+	                 : strcmp(target, "PAUSED") == 0 ? "PAUSED"
+	                                                 : "STOPPED";
 
 	return json_pack("{s:s,s:s}", "state",
 	                 strcmp(v2, "STARTED") == 0 ? "STARTED" : "PAUSED",
@@ -545,14 +545,15 @@ static void handle_proposal(struct sv_cluster *c, const char *name)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		json_t *t = json_array_get(old, i);
-		int slot = t ? (int)json_integer_value(t)
-		             : free_slot(c, tslots);
+		int slot =
+		    t ? (int)json_integer_value(t) : free_slot(c, tslots);
 
 		if (slot < 0) {
-			sv_error("SV-CLUSTER-SLOTS",
-			         "connector %s: no free slot for task %zu: the "
-			         "cluster has %d (sluice.slots.topic.partitions)",
-			         name, i, c->nslots - 1);
+			sv_error(
+			    "SV-CLUSTER-SLOTS",
+			    "connector %s: no free slot for task %zu: the "
+			    "cluster has %d (sluice.slots.topic.partitions)",
+			    name, i, c->nslots - 1);
 			json_decref(tslots);
 			json_object_del(c->proposals, name);
 			return;
@@ -597,7 +598,8 @@ static void fix_slots(struct sv_cluster *c, const char *name)
 	json_array_append_new(tslots, json_integer(cslot));
 	for (size_t i = 0; i < n; i++) {
 		json_t *t = json_array_get(old, i);
-		int slot = t ? (int)json_integer_value(t) : free_slot(c, tslots);
+		int slot =
+		    t ? (int)json_integer_value(t) : free_slot(c, tslots);
 
 		if (slot < 0) {
 			json_decref(tslots);
@@ -609,8 +611,8 @@ static void fix_slots(struct sv_cluster *c, const char *name)
 	s = json_pack("{s:i,s:o}", "connector", cslot, "tasks", tslots);
 	json_object_set(c->slots, name, s);
 	put_configf(c, s, NULL, NULL, false, "sluice-slots-%s", name);
-	sv_info("SV-CLUSTER-SLOTS", "connector %s: slots for %zu task(s)",
-	        name, n);
+	sv_info("SV-CLUSTER-SLOTS", "connector %s: slots for %zu task(s)", name,
+	        n);
 	return;
 full:
 	sv_error("SV-CLUSTER-SLOTS",
@@ -644,7 +646,8 @@ static void handle_proposals(struct sv_cluster *c)
 	}
 }
 
-/* --- status ---------------------------------------------------------------- */
+/* --- status ----------------------------------------------------------------
+ */
 
 void sv_cluster_put_status(struct sv_cluster *c, const char *conn, int task,
                            const char *state, const char *trace, bool safe)
@@ -682,7 +685,8 @@ json_t *sv_cluster_status(struct sv_cluster *c, const char *conn, int task)
 	return v;
 }
 
-/* --- reading the topics ------------------------------------------------------- */
+/* --- reading the topics
+ * ------------------------------------------------------- */
 
 static json_t *parse(const rd_kafka_message_t *m)
 {
@@ -841,7 +845,8 @@ static void on_config(struct sv_cluster *c, const rd_kafka_message_t *m)
 		if (v && c->started && c->h)
 			sv_herder_cl_slots(c->h, name);
 	} else if (klen == 13 && memcmp(key, "sluice-leader", 13) == 0) {
-		const char *id = json_string_value(json_object_get(v, "worker_id"));
+		const char *id =
+		    json_string_value(json_object_get(v, "worker_id"));
 		const char *url = json_string_value(json_object_get(v, "url"));
 
 		if (!id || !url)
@@ -857,8 +862,9 @@ static void on_config(struct sv_cluster *c, const rd_kafka_message_t *m)
 			goto out;
 		if (!json_is_array(t))
 			goto bad;
-		json_object_set_new(c->proposals, name,
-		                    json_pack("[IO]", (json_int_t)m->offset, t));
+		json_object_set_new(
+		    c->proposals, name,
+		    json_pack("[IO]", (json_int_t)m->offset, t));
 		if (c->started)
 			handle_proposal(c, name);
 	}
@@ -977,8 +983,7 @@ static int begin_catchup(struct sv_cluster *c)
 		struct cl_part *p = &c->parts[i];
 		int64_t lo, hi;
 		rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-		    c->prod, c->topics[p->topic], p->partition, &lo, &hi,
-		    5000);
+		    c->prod, c->topics[p->topic], p->partition, &lo, &hi, 5000);
 
 		if (e) {
 			sv_warn("SV-CLUSTER-READ",
@@ -988,15 +993,16 @@ static int begin_catchup(struct sv_cluster *c)
 			return -EIO;
 		}
 		p->target = hi;
-		sv_debug("SV-CLUSTER-READ", "%s [%" PRId32 "] end %" PRId64
-		         " read %" PRId64, c->topics[p->topic], p->partition,
-		         hi, p->pos);
+		sv_debug("SV-CLUSTER-READ",
+		         "%s [%" PRId32 "] end %" PRId64 " read %" PRId64,
+		         c->topics[p->topic], p->partition, hi, p->pos);
 	}
 	c->catching_up = true;
 	return 0;
 }
 
-/* --- membership ------------------------------------------------------------ */
+/* --- membership ------------------------------------------------------------
+ */
 
 static void set_role(struct sv_cluster *c, enum sv_cluster_role r)
 {
@@ -1033,9 +1039,9 @@ static void finish_catchup(struct sv_cluster *c)
 	} else {
 		set_role(c, SV_CLUSTER_FOLLOWER);
 	}
-	sv_info("SV-CLUSTER-ASSIGNED",
-	        "generation %d: %d slot(s) of %d, %s", c->generation, n,
-	        c->nslots, c->owned[0] ? "leader" : "follower");
+	sv_info("SV-CLUSTER-ASSIGNED", "generation %d: %d slot(s) of %d, %s",
+	        c->generation, n, c->nslots,
+	        c->owned[0] ? "leader" : "follower");
 	if (c->role == SV_CLUSTER_LEADER)
 		fix_all_slots(c);
 	sv_herder_cl_assigned(c->h);
@@ -1141,7 +1147,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* --- setup ----------------------------------------------------------------- */
+/* --- setup -----------------------------------------------------------------
+ */
 
 static int topic_partitions(rd_kafka_t *rk, const char *topic, char *err,
                             size_t errlen)
@@ -1189,7 +1196,8 @@ static int create_topic(struct sv_cluster *c, const char *topic, int parts,
 	if (compact)
 		rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
 	q = rd_kafka_queue_new(c->prod);
-	opts = rd_kafka_AdminOptions_new(c->prod, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	opts =
+	    rd_kafka_AdminOptions_new(c->prod, RD_KAFKA_ADMIN_OP_CREATETOPICS);
 	rd_kafka_AdminOptions_set_request_timeout(opts, 15000, es, sizeof(es));
 	rd_kafka_CreateTopics(c->prod, &nt, 1, opts, q);
 	ev = rd_kafka_queue_poll(q, 20000);
@@ -1225,7 +1233,8 @@ static int create_topic(struct sv_cluster *c, const char *topic, int parts,
 			rc = 0;
 		else
 			snprintf(err, errlen, "cannot create topic %s: %s",
-			         topic, rd_kafka_topic_result_error_string(tr[0]));
+			         topic,
+			         rd_kafka_topic_result_error_string(tr[0]));
 	}
 	if (ev)
 		rd_kafka_event_destroy(ev);
@@ -1283,7 +1292,8 @@ static int read_keys(struct sv_cluster *c, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		if (!sv_kafka_topic_valid(s, strlen(s))) {
-			snprintf(err, errlen, "%s: %s=%s: not a valid topic name",
+			snprintf(err, errlen,
+			         "%s: %s=%s: not a valid topic name",
 			         c->ctx->w->path, keys[i], s);
 			return -EINVAL;
 		}
@@ -1321,12 +1331,13 @@ static int read_keys(struct sv_cluster *c, char *err, size_t errlen)
 		c->slots_topic = NULL;
 	if (!c->slots_topic ||
 	    !sv_kafka_topic_valid(c->slots_topic, strlen(c->slots_topic))) {
-		snprintf(err, errlen, "%s: sluice.slots.topic: not a valid topic",
+		snprintf(err, errlen,
+		         "%s: sluice.slots.topic: not a valid topic",
 		         c->ctx->w->path);
 		return -EINVAL;
 	}
-	if (int_key(c, "sluice.slots.topic.partitions", 256, 2, 100000, &v,
-	            err, errlen))
+	if (int_key(c, "sluice.slots.topic.partitions", 256, 2, 100000, &v, err,
+	            errlen))
 		return -EINVAL;
 	c->nslots = (int)v;
 	return 0;
@@ -1365,11 +1376,19 @@ struct sv_cluster *sv_cluster_new(struct sv_ctx *ctx, const char *url,
 	    /* Java's partitioner: a key lands where Kafka Connect puts it */
 	    "partitioner", "murmur2_random", "client.id", "sluiced-stores",
 	    NULL};
-	static const char *const reader_conf[] = {
-	    "group.id", "sluiced-stores-reader", "enable.auto.commit", "false",
-	    "enable.auto.offset.store", "false", "enable.partition.eof", "true",
-	    "auto.offset.reset", "earliest", "client.id", "sluiced-stores",
-	    NULL};
+	static const char *const reader_conf[] = {"group.id",
+	                                          "sluiced-stores-reader",
+	                                          "enable.auto.commit",
+	                                          "false",
+	                                          "enable.auto.offset.store",
+	                                          "false",
+	                                          "enable.partition.eof",
+	                                          "true",
+	                                          "auto.offset.reset",
+	                                          "earliest",
+	                                          "client.id",
+	                                          "sluiced-stores",
+	                                          NULL};
 	struct sv_cluster *c = calloc(1, sizeof(*c));
 	rd_kafka_topic_partition_list_t *tl = NULL;
 	char st[32], hb[32], rb[32];
@@ -1416,8 +1435,8 @@ struct sv_cluster *sv_cluster_new(struct sv_ctx *ctx, const char *url,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (!(c->prod = client(c, RD_KAFKA_PRODUCER, prod_conf, false, err,
-	                       errlen)))
+	if (!(c->prod =
+	          client(c, RD_KAFKA_PRODUCER, prod_conf, false, err, errlen)))
 		goto fail;
 	/* the internal topics, and the slots topic */
 	for (int i = 0; i < NTOPICS; i++) {
@@ -1436,8 +1455,9 @@ struct sv_cluster *sv_cluster_new(struct sv_ctx *ctx, const char *url,
 		c->partitions[i] = n;
 	}
 	{
-		int n = ensure_topic(c, c->slots_topic, c->nslots,
-		                     c->replication[T_CONFIG], false, err, errlen);
+		int n =
+		    ensure_topic(c, c->slots_topic, c->nslots,
+		                 c->replication[T_CONFIG], false, err, errlen);
 
 		if (n < 0)
 			goto fail;
@@ -1486,12 +1506,23 @@ struct sv_cluster *sv_cluster_new(struct sv_ctx *ctx, const char *url,
 	snprintf(hb, sizeof(hb), "%ld", heartbeat);
 	snprintf(rb, sizeof(rb), "%ld", rebalance);
 	{
-		const char *member_conf[] = {
-		    "group.id", c->group, "session.timeout.ms", st,
-		    "heartbeat.interval.ms", hb, "max.poll.interval.ms", rb,
-		    "partition.assignment.strategy", "roundrobin",
-		    "enable.auto.commit", "false", "enable.auto.offset.store",
-		    "false", "client.id", "sluiced-member", NULL};
+		const char *member_conf[] = {"group.id",
+		                             c->group,
+		                             "session.timeout.ms",
+		                             st,
+		                             "heartbeat.interval.ms",
+		                             hb,
+		                             "max.poll.interval.ms",
+		                             rb,
+		                             "partition.assignment.strategy",
+		                             "roundrobin",
+		                             "enable.auto.commit",
+		                             "false",
+		                             "enable.auto.offset.store",
+		                             "false",
+		                             "client.id",
+		                             "sluiced-member",
+		                             NULL};
 
 		if (!(c->member = client(c, RD_KAFKA_CONSUMER, member_conf,
 		                         true, err, errlen)))
@@ -1535,8 +1566,9 @@ int sv_cluster_start(struct sv_cluster *c, struct sv_herder *h, char *err,
 	while (begin_catchup(c)) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec > CL_CATCHUP_MS / 1000) {
-			snprintf(err, errlen,
-			         "cannot read the internal topics' end offsets");
+			snprintf(
+			    err, errlen,
+			    "cannot read the internal topics' end offsets");
 			return -ETIMEDOUT;
 		}
 		struct timespec ts = {0, 200 * 1000 * 1000};

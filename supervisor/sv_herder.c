@@ -390,10 +390,10 @@ static void start_task(struct conn *c, size_t i)
 
 	if (h->cl && !sv_cluster_owns(h->cl, c->name, (int)i))
 		return;
-	u = sv_unit_new(h->ctx, c->plugin->source ? SV_UNIT_SOURCE : SV_UNIT_SINK,
-	                c->name, (int)i, c->plugin,
-	                json_array_get(c->task_configs, i), c->config,
-	                &unit_ops, c, err, sizeof(err));
+	u = sv_unit_new(
+	    h->ctx, c->plugin->source ? SV_UNIT_SOURCE : SV_UNIT_SINK, c->name,
+	    (int)i, c->plugin, json_array_get(c->task_configs, i), c->config,
+	    &unit_ops, c, err, sizeof(err));
 	if (!u) {
 		sv_ulog(SV_LOG_ERROR, "SV-TASK-CREATE", c->name, (int)i,
 		        "cannot create task %zu: %s", i, err);

@@ -56,8 +56,8 @@ json_t *sv_offsets_of(struct sv_offsets *o, const char *conn);
  * wait it may return -EINPROGRESS: they will be (the writer tells its
  * owner when).
  */
-typedef int (*sv_offsets_writer)(void *arg, const char *key,
-                                 const char *value, bool wait);
+typedef int (*sv_offsets_writer)(void *arg, const char *key, const char *value,
+                                 bool wait);
 void sv_offsets_set_writer(struct sv_offsets *o, sv_offsets_writer fn,
                            void *arg);
 /*
