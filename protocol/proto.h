@@ -174,7 +174,11 @@ struct proto_limits {
 	uint32_t max_bytes;
 	uint32_t max_tasks;
 	uint32_t poll_wait_ms;
+	uint32_t flags; /* PROTO_START_* */
 };
+
+/* START limits flags */
+#define PROTO_START_PAUSED 1u /* a source task starts paused: no poll */
 
 struct proto_start_out {
 	uint32_t role;

@@ -247,12 +247,13 @@ int proto_start_pack(msgpack_packer *pk, const struct proto_start_out *m)
 	    (rc = pack_kvs(pk, m->converters, m->converters_n)) ||
 	    (rc = pack_kvs(pk, m->offsets, m->offsets_n)))
 		return rc;
-	if (msgpack_pack_array(pk, 5) ||
+	if (msgpack_pack_array(pk, 6) ||
 	    msgpack_pack_uint32(pk, m->limits.credits) ||
 	    msgpack_pack_uint32(pk, m->limits.max_records) ||
 	    msgpack_pack_uint32(pk, m->limits.max_bytes) ||
 	    msgpack_pack_uint32(pk, m->limits.max_tasks) ||
-	    msgpack_pack_uint32(pk, m->limits.poll_wait_ms))
+	    msgpack_pack_uint32(pk, m->limits.poll_wait_ms) ||
+	    msgpack_pack_uint32(pk, m->limits.flags))
 		return -ENOMEM;
 	return 0;
 }
@@ -274,13 +275,16 @@ int proto_start_unpack(struct proto_rd *rd, uint32_t nfields,
 	    rd_strmap(rd, &m->converters, &m->converters_n) ||
 	    rd_strmap(rd, &m->offsets, &m->offsets_n) || proto_rd_array(rd, &n))
 		return -EPROTO;
-	if (n != 5)
+	if (n != 6)
 		return -EPROTO;
 	if (rd_u32(rd, &m->limits.credits) ||
 	    rd_u32(rd, &m->limits.max_records) ||
 	    rd_u32(rd, &m->limits.max_bytes) ||
 	    rd_u32(rd, &m->limits.max_tasks) ||
-	    rd_u32(rd, &m->limits.poll_wait_ms))
+	    rd_u32(rd, &m->limits.poll_wait_ms) ||
+	    rd_u32(rd, &m->limits.flags))
+		return -EPROTO;
+	if (m->limits.flags & ~PROTO_START_PAUSED)
 		return -EPROTO;
 	return 0;
 }

@@ -630,12 +630,10 @@ static void act_hello(struct sv_unit *u)
 		st.offsets = offs;
 		st.offsets_n = json_array_size(stored);
 	}
+	/* a source started paused never polls */
+	if (u->kind == SV_UNIT_SOURCE && u->want_pause)
+		st.limits.flags |= PROTO_START_PAUSED;
 	if (proto_start_pack(&u->pk, &st) || sv_unit_send(u))
-		goto out_fail;
-	/* a source started paused never polls: the taskhost reads PAUSE
-	 * before its first poll */
-	if (u->kind == SV_UNIT_SOURCE && u->want_pause &&
-	    (proto_empty_pack(&u->pk, PROTO_PAUSE) || sv_unit_send(u)))
 		goto out_fail;
 	enter(u, SV_PH_STARTING);
 	goto out;

@@ -548,6 +548,7 @@ static int receive_start(struct th_task *t, struct proto_start *st,
 	t->role = st->role;
 	t->task_id = st->task_id;
 	t->limits = st->limits;
+	t->paused = (st->limits.flags & PROTO_START_PAUSED) != 0;
 	t->connector = dup_str(st->connector);
 	t->plugin_path = dup_str(st->plugin);
 	if (!t->connector || !t->plugin_path)

@@ -68,7 +68,7 @@ static void test_start(void)
 	    .converters_n = 1,
 	    .offsets = offs,
 	    .offsets_n = 1,
-	    .limits = {4, 1000, 1 << 20, 2, 100},
+	    .limits = {4, 1000, 1 << 20, 2, 100, PROTO_START_PAUSED},
 	};
 	struct proto_start m;
 	struct proto_str k, v;
@@ -100,6 +100,7 @@ static void test_start(void)
 	CHECK_EQ_INT(m.limits.max_bytes, 1 << 20);
 	CHECK_EQ_INT(m.limits.max_tasks, 2);
 	CHECK_EQ_INT(m.limits.poll_wait_ms, 100);
+	CHECK_EQ_INT(m.limits.flags, PROTO_START_PAUSED);
 
 	/* a role that does not exist */
 	st.role = 9;
