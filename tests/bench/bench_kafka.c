@@ -8,8 +8,8 @@
  *		instead of a source pipeline.
  *	bench_kafka consume BOOTSTRAP TOPIC GROUP COUNT
  *		consumes COUNT records in GROUP and commits as it goes (every
- *		100 ms): what a minimal consumer would do instead of a sink
- *		pipeline.
+ *		100 ms), with the prefetch limits of sluiced's sink consumers:
+ *		what a minimal consumer would do instead of a sink pipeline.
  *	bench_kafka hwm BOOTSTRAP TOPIC
  *		prints the sum of the topic's end offsets.
  *	bench_kafka watch BOOTSTRAP TOPIC COUNT [GROUP]
@@ -143,6 +143,11 @@ static int consume(const char *bootstrap, const char *topic, const char *group,
 	    "100",
 	    "enable.partition.eof",
 	    "true",
+	    /* the prefetch limits sluiced's sink consumers use */
+	    "queued.min.messages",
+	    "10000000",
+	    "queued.max.messages.kbytes",
+	    "65536",
 	    NULL,
 	};
 	rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, bootstrap, kv);
@@ -233,7 +238,12 @@ static int watch(const char *bootstrap, const char *topic, long count,
 			rd_kafka_topic_partition_list_add(l, topic, p);
 	}
 	while (now_us() < deadline) {
-		int64_t v = progress(rk, topic, nparts, l);
+		int64_t t0 = now_us(), v = progress(rk, topic, nparts, l);
+
+		if (getenv("BENCH_DEBUG"))
+			fprintf(stderr, "watch: %lld ms %lld (%lld us)\n",
+			        (long long)(t0 / 1000), (long long)v,
+			        (long long)(now_us() - t0));
 
 		if (v >= 0 && base < 0)
 			base = v; /* what was there before the run */
