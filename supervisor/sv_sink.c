@@ -670,13 +670,20 @@ int sv_sink_on_ack(struct sv_sink *s, struct proto_rd *rd, uint32_t nf,
 		}
 		to_dlq(s, index, stage, msg);
 	}
-	for (size_t i = 0; i < s->nmsgs; i++) {
+	/* a batch holds runs of one partition: look each run up once */
+	for (size_t i = 0; i < s->nmsgs;) {
 		const rd_kafka_message_t *m = s->msgs[i];
 		const char *t = rd_kafka_topic_name(m->rkt);
 		struct tp *tp = tp_find(s, t, strlen(t), m->partition);
+		int64_t last = m->offset;
 
-		if (tp && tp->owned && m->offset + 1 > tp->acked)
-			tp->acked = m->offset + 1;
+		for (i++; i < s->nmsgs && s->msgs[i]->rkt == m->rkt &&
+		          s->msgs[i]->partition == m->partition;
+		     i++)
+			if (s->msgs[i]->offset > last)
+				last = s->msgs[i]->offset;
+		if (tp && tp->owned && last + 1 > tp->acked)
+			tp->acked = last + 1;
 	}
 	s->retry_ms = RETRY_MIN_MS;
 	drop_batch(s);
