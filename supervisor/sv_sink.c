@@ -193,8 +193,7 @@ static bool send_flush(struct sv_sink *s);
  */
 /* Reads up to a batch from the consumer into msgs (empty); keeps the
  * records, drops errors and end-of-partition events. */
-static void read_batch(struct sv_sink *s, rd_kafka_message_t **msgs,
-                       size_t *n)
+static void read_batch(struct sv_sink *s, rd_kafka_message_t **msgs, size_t *n)
 {
 	struct sv_worker *w = s->u->ctx->w;
 	rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(s->rk);
@@ -208,7 +207,8 @@ static void read_batch(struct sv_sink *s, rd_kafka_message_t **msgs,
 		if (m->err) {
 			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
 				slog(s, SV_LOG_WARN, "SV-SINK-CONSUME",
-				     "consumer: %s", rd_kafka_message_errstr(m));
+				     "consumer: %s",
+				     rd_kafka_message_errstr(m));
 			rd_kafka_message_destroy(m);
 			continue;
 		}
@@ -230,8 +230,8 @@ static void pump_opt(struct sv_sink *s, bool prefetch)
 	if (s->nmsgs == 0)
 		read_batch(s, s->msgs, &s->nmsgs);
 	/* a pending batch is held until the task can take it */
-	if (s->nmsgs && !s->batch_seq && !s->resend && s->ready &&
-	    !s->paused && sv_unit_live(s->u) && send_batch(s)) {
+	if (s->nmsgs && !s->batch_seq && !s->resend && s->ready && !s->paused &&
+	    sv_unit_live(s->u) && send_batch(s)) {
 		slog(s, SV_LOG_WARN, "SV-SINK-SEND",
 		     "cannot send a batch to the task; it is read again after "
 		     "a restart");

@@ -119,8 +119,9 @@ int th_ipc_buf_write(void *data, const char *p, size_t n)
 		         : nng_msg_alloc(&b->m, cap))
 			return -1;
 		b->cap = cap;
+		b->body = nng_msg_body(b->m);
 	}
-	memcpy((char *)nng_msg_body(b->m) + b->len, p, n);
+	memcpy(b->body + b->len, p, n);
 	b->len += n;
 	return 0;
 }
@@ -135,6 +136,7 @@ void th_ipc_buf_fini(struct th_ipc_buf *b)
 	if (b->m)
 		nng_msg_free(b->m);
 	b->m = NULL;
+	b->body = NULL;
 	b->len = b->cap = 0;
 }
 
@@ -151,6 +153,7 @@ int th_ipc_send_buf(struct th_ipc *ipc, struct th_ipc_buf *b)
 	if (b->hint < BUF_MIN)
 		b->hint = BUF_MIN;
 	b->m = NULL;
+	b->body = NULL;
 	b->len = b->cap = 0;
 	nng_msg_realloc(m, len); /* shrinks: no copy */
 	if (nng_sendmsg(ipc->sock, m, 0) != 0) {

@@ -36,6 +36,7 @@ int th_ipc_send(struct th_ipc *ipc, const msgpack_sbuffer *sb);
  */
 struct th_ipc_buf {
 	nng_msg *m;  /* NULL until something is written */
+	char *body;  /* m's body */
 	size_t len;  /* bytes written */
 	size_t cap;  /* bytes m can hold */
 	size_t hint; /* what the next message is allocated with */
