@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,11 @@ int main(int argc, char **argv)
 	char err[1024];
 	int c, rc;
 
+	/* Frames and batches of up to a few MiB come and go all the time:
+	 * keep them on the heap instead of a fresh mmap (and page faults)
+	 * each time. An idle task allocates nothing of that size. */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

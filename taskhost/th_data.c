@@ -160,6 +160,10 @@ enum {
 	ARENA_MIN_CHUNK = 8 * 1024,
 	ARENA_MAX_CHUNK = 1024 * 1024,
 	ARENA_ALIGN = 16,
+	/* what a reset keeps: a batch of 1000 records of 1 KB takes 2 to 3
+	 * MiB; freeing and faulting that in again per batch cost a source
+	 * task a fifth of its time */
+	ARENA_KEEP = 8 * 1024 * 1024,
 };
 
 struct th_chunk {
@@ -188,23 +192,48 @@ void th_arena_free(struct conn_arena *a)
 		next = c->next;
 		free(c);
 	}
+	for (c = a->spare; c; c = next) {
+		next = c->next;
+		free(c);
+	}
 	a->head = NULL;
+	a->spare = NULL;
 	free(a);
 }
 
 void th_arena_reset(struct conn_arena *a)
 {
-	struct th_chunk *c;
+	struct th_chunk *c, *next, *keep = NULL, **tail;
+	size_t kept = 0;
 
-	if (!a || !a->head)
+	if (!a)
 		return;
-	/* The first chunk is the oldest, at the end of the list. */
-	while (a->head->next) {
-		c = a->head;
-		a->head = c->next;
-		free(c);
+	/* head is newest first: reversed, the chunks come in the order in
+	 * which th_arena_alloc asked for them, smallest first */
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		c->next = keep;
+		keep = c;
 	}
-	a->head->used = 0;
+	a->head = NULL;
+	/* then the chunks this batch did not need */
+	for (tail = &keep; *tail; tail = &(*tail)->next)
+		;
+	*tail = a->spare;
+	a->spare = NULL;
+	tail = &a->spare;
+	for (c = keep; c; c = next) {
+		next = c->next;
+		if (kept + c->size > ARENA_KEEP) {
+			free(c);
+			continue;
+		}
+		kept += c->size;
+		c->used = 0;
+		c->next = NULL;
+		*tail = c;
+		tail = &c->next;
+	}
 	a->used = 0;
 }
 
@@ -241,6 +270,16 @@ void *th_arena_alloc(struct conn_arena *a, size_t n)
 	}
 	if (n > SIZE_MAX - sizeof(*c) - 2 * ARENA_ALIGN)
 		return NULL;
+	for (struct th_chunk **sp = &a->spare; *sp; sp = &(*sp)->next) {
+		if ((*sp)->size < n + ARENA_ALIGN)
+			continue;
+		c = *sp;
+		*sp = c->next;
+		c->next = a->head;
+		a->head = c;
+		a->used += n;
+		return chunk_take(c, n);
+	}
 	size = a->head ? a->head->size * 2 : ARENA_MIN_CHUNK;
 	if (size > ARENA_MAX_CHUNK)
 		size = ARENA_MAX_CHUNK;

@@ -57,13 +57,16 @@ void th_buf_fini(struct th_buf *b);  /* frees; the struct may be reused */
 
 struct th_chunk;
 struct conn_arena {
-	struct th_chunk *head; /* newest chunk first */
-	size_t used;           /* bytes handed out since the last reset */
+	struct th_chunk *head;  /* newest chunk first */
+	struct th_chunk *spare; /* kept by the last reset, oldest first */
+	size_t used;            /* bytes handed out since the last reset */
 };
 
 struct conn_arena *th_arena_new(void);
 void th_arena_free(struct conn_arena *a); /* NULL is fine */
-/* Frees everything allocated, keeps the first chunk for reuse. */
+/* Frees everything allocated; keeps the chunks (up to ARENA_KEEP bytes)
+ * for the next allocations, so a task that fills a batch after batch does
+ * not ask malloc, and the kernel, for the same memory each time. */
 void th_arena_reset(struct conn_arena *a);
 /* 16-byte aligned; NULL on ENOMEM. The memory is not initialized. */
 void *th_arena_alloc(struct conn_arena *a, size_t n);

@@ -101,6 +101,72 @@ int th_ipc_send(struct th_ipc *ipc, const msgpack_sbuffer *sb)
 	return 0;
 }
 
+#define BUF_MIN 4096
+
+void th_ipc_buf_init(struct th_ipc_buf *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->hint = BUF_MIN;
+}
+
+int th_ipc_buf_write(void *data, const char *p, size_t n)
+{
+	struct th_ipc_buf *b = data;
+
+	if (n > b->cap - b->len) {
+		size_t cap = b->cap ? b->cap * 2 : b->hint;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		/* nng_msg_realloc keeps the bytes written so far */
+		if (b->m ? nng_msg_realloc(b->m, cap)
+		         : nng_msg_alloc(&b->m, cap))
+			return -1;
+		b->cap = cap;
+		b->body = nng_msg_body(b->m);
+	}
+	memcpy(b->body + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+void th_ipc_buf_clear(struct th_ipc_buf *b)
+{
+	b->len = 0;
+}
+
+void th_ipc_buf_fini(struct th_ipc_buf *b)
+{
+	if (b->m)
+		nng_msg_free(b->m);
+	b->m = NULL;
+	b->body = NULL;
+	b->len = b->cap = 0;
+}
+
+int th_ipc_send_buf(struct th_ipc *ipc, struct th_ipc_buf *b)
+{
+	nng_msg *m = b->m;
+	size_t len = b->len;
+
+	if (!m)
+		return -EIO;
+	/* the next frame starts at about this one's size: big batches
+	 * follow big batches; the hint decays after a burst */
+	b->hint = len > b->hint ? len : (b->hint * 7 + len) / 8;
+	if (b->hint < BUF_MIN)
+		b->hint = BUF_MIN;
+	b->m = NULL;
+	b->body = NULL;
+	b->len = b->cap = 0;
+	nng_msg_realloc(m, len); /* shrinks: no copy */
+	if (nng_sendmsg(ipc->sock, m, 0) != 0) {
+		nng_msg_free(m);
+		return -EIO;
+	}
+	return 0;
+}
+
 int th_ipc_recv(struct th_ipc *ipc, int timeout_ms, nng_msg **msg)
 {
 	int rv;

@@ -27,6 +27,30 @@ void th_ipc_close(struct th_ipc *ipc);
 /* Sends sb's bytes as one frame. Thread-safe. 0 or -EIO. */
 int th_ipc_send(struct th_ipc *ipc, const msgpack_sbuffer *sb);
 
+/*
+ * A frame being packed straight into the nng message that will carry it,
+ * so that sending does not copy it again: th_ipc_buf_write is a msgpack
+ * write callback (msgpack_packer_init(&pk, &buf, th_ipc_buf_write)). The
+ * message grows by doubling and starts at the size recent frames needed.
+ * The buffer owns its message until th_ipc_send_buf hands it to nng.
+ */
+struct th_ipc_buf {
+	nng_msg *m;  /* NULL until something is written */
+	char *body;  /* m's body */
+	size_t len;  /* bytes written */
+	size_t cap;  /* bytes m can hold */
+	size_t hint; /* what the next message is allocated with */
+};
+
+void th_ipc_buf_init(struct th_ipc_buf *b);
+int th_ipc_buf_write(void *b, const char *p, size_t n); /* 0 or -1 */
+/* Forgets what was written; keeps the message for the next frame. */
+void th_ipc_buf_clear(struct th_ipc_buf *b);
+void th_ipc_buf_fini(struct th_ipc_buf *b);
+/* Sends what b holds as one frame and empties b (also on failure).
+ * Thread-safe for different buffers. 0, or -EIO. */
+int th_ipc_send_buf(struct th_ipc *ipc, struct th_ipc_buf *b);
+
 /* Receives one frame. timeout_ms: -1 waits, 0 polls. Returns 0 with *msg
  * (the caller frees it with nng_msg_free), -EAGAIN when nothing came in
  * time, or -EIO. */

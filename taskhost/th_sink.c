@@ -96,7 +96,7 @@ static int send_ack(struct th_task *t, struct sink *s, uint64_t seq,
 		    proto_sink_error_pack(&t->pk, s->errs[i].index,
 		                          s->errs[i].stage, s->errs[i].message);
 	if (rc) {
-		msgpack_sbuffer_clear(&t->sb);
+		th_ipc_buf_clear(&t->mb);
 		return th_task_fail(t, PROTO_FAIL_INTERNAL,
 		                    "cannot pack an ack");
 	}
@@ -230,7 +230,7 @@ static int handle_flush(struct th_task *t, struct proto_rd *rd, uint32_t nf)
 		                         o->pos[i].partition, o->pos[i].offset);
 	th_offsets_free(o);
 	if (rc) {
-		msgpack_sbuffer_clear(&t->sb);
+		th_ipc_buf_clear(&t->mb);
 		return th_task_fail(t, PROTO_FAIL_INTERNAL,
 		                    "cannot pack SINK_FLUSHED");
 	}

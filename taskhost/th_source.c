@@ -266,7 +266,7 @@ static int send_frame(struct th_task *t, struct src *s, struct conn_arena *a,
 			rc = proto_source_error_pack(pk, o[i].stage,
 			                             o[i].message);
 	if (rc) {
-		msgpack_sbuffer_clear(&t->sb);
+		th_ipc_buf_clear(&t->mb);
 		return th_task_fail(t, PROTO_FAIL_INTERNAL,
 		                    "cannot pack a batch");
 	}

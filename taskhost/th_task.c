@@ -68,10 +68,7 @@ static void plugin_log(struct conn_context *cx, int level, const char *msg)
 
 int th_task_flush(struct th_task *t)
 {
-	int rc = th_ipc_send(t->ipc, &t->sb);
-
-	msgpack_sbuffer_clear(&t->sb);
-	return rc;
+	return th_ipc_send_buf(t->ipc, &t->mb);
 }
 
 static int send_empty(struct th_task *t, uint32_t type)
@@ -83,7 +80,7 @@ static int send_empty(struct th_task *t, uint32_t type)
 
 int th_task_fail(struct th_task *t, uint32_t kind, const char *message)
 {
-	msgpack_sbuffer_clear(&t->sb);
+	th_ipc_buf_clear(&t->mb);
 	if (proto_failed_pack(&t->pk, kind, message, message) == 0)
 		th_task_flush(t);
 	switch (kind) {
@@ -603,8 +600,8 @@ int th_task_run(struct th_ipc *ipc, const struct th_sandbox_ops *sandbox,
 	char err[512];
 	int rc;
 
-	msgpack_sbuffer_init(&t.sb);
-	msgpack_packer_init(&t.pk, &t.sb, msgpack_sbuffer_write);
+	th_ipc_buf_init(&t.mb);
+	msgpack_packer_init(&t.pk, &t.mb, th_ipc_buf_write);
 	log_task = &t;
 	if (proto_hello_pack(&t.pk, &hello) || th_task_flush(&t)) {
 		rc = TH_EXIT_TEMPORARY;
@@ -658,6 +655,6 @@ out:
 	log_task = NULL;
 	free(t.connector);
 	free(t.plugin_path);
-	msgpack_sbuffer_destroy(&t.sb);
+	th_ipc_buf_fini(&t.mb);
 	return rc;
 }

@@ -55,14 +55,14 @@ struct th_task {
 	bool paused;
 	bool stopping;
 
-	msgpack_sbuffer sb; /* reused for every frame sent */
-	msgpack_packer pk;
+	struct th_ipc_buf mb; /* the frame being packed */
+	msgpack_packer pk;    /* packs into mb */
 };
 
 int th_task_run(struct th_ipc *ipc, const struct th_sandbox_ops *sandbox,
                 struct th_sandbox_spec *spec);
 
-/* Sends what t->sb holds and empties it. 0 or -EIO. */
+/* Sends what t->mb holds and empties it. 0 or -EIO. */
 int th_task_flush(struct th_task *t);
 
 /* Sends FAILED and returns the exit status for that kind. */

@@ -43,8 +43,10 @@
 
 #include "connector.h"
 
-#define FS_READ_CHUNK    65536
-#define FS_SLEEP_STEP_MS 100
+#define FS_READ_CHUNK 65536
+/* how often a source at the end of its file looks for more: lines
+ * appended show up within this (an idle look is one read()) */
+#define FS_SLEEP_STEP_MS 20
 
 struct fs_task {
 	const struct conn_host *host;

@@ -1,15 +1,18 @@
 /*
  * bench_kafka.c: the baselines and the meter of `make bench`.
  *
- *	bench_kafka produce BOOTSTRAP TOPIC COUNT SIZE
- *		produces COUNT records of SIZE bytes (null keys) with the
- *		producer settings sluiced uses for sources (acks=all,
- *		idempotence, linger.ms=5): what a minimal C program would do
- *		instead of a source pipeline.
+ *	bench_kafka produce BOOTSTRAP TOPIC COUNT SIZE [KEY]
+ *		produces COUNT records of SIZE bytes (with KEY, or null keys)
+ *		with the producer settings sluiced uses for sources
+ *		(acks=all, idempotence, linger.ms=5): what a minimal C program
+ *		would do instead of a source pipeline. VerifiableSource's
+ *		records carry the task id as their key ("0" through
+ *		StringConverter), so they all go to one partition: the
+ *		baseline passes KEY=0 to produce the same records.
  *	bench_kafka consume BOOTSTRAP TOPIC GROUP COUNT
  *		consumes COUNT records in GROUP and commits as it goes (every
- *		100 ms): what a minimal consumer would do instead of a sink
- *		pipeline.
+ *		100 ms), with the prefetch limits of sluiced's sink consumers:
+ *		what a minimal consumer would do instead of a sink pipeline.
  *	bench_kafka hwm BOOTSTRAP TOPIC
  *		prints the sum of the topic's end offsets.
  *	bench_kafka watch BOOTSTRAP TOPIC COUNT [GROUP]
@@ -78,7 +81,7 @@ static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 }
 
 static int produce(const char *bootstrap, const char *topic, long count,
-                   long size)
+                   long size, const char *key)
 {
 	static const char *const kv[] = {
 	    "acks",      "all", "enable.idempotence", "true",
@@ -113,6 +116,7 @@ static int produce(const char *bootstrap, const char *topic, long count,
 		while (rd_kafka_producev(
 		           rk, RD_KAFKA_V_TOPIC(topic),
 		           RD_KAFKA_V_VALUE(buf, (size_t)size),
+		           RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
 		           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		           RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			rd_kafka_poll(rk, 10);
@@ -143,6 +147,11 @@ static int consume(const char *bootstrap, const char *topic, const char *group,
 	    "100",
 	    "enable.partition.eof",
 	    "true",
+	    /* the prefetch limits sluiced's sink consumers use */
+	    "queued.min.messages",
+	    "10000000",
+	    "queued.max.messages.kbytes",
+	    "65536",
 	    NULL,
 	};
 	rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, bootstrap, kv);
@@ -233,7 +242,12 @@ static int watch(const char *bootstrap, const char *topic, long count,
 			rd_kafka_topic_partition_list_add(l, topic, p);
 	}
 	while (now_us() < deadline) {
-		int64_t v = progress(rk, topic, nparts, l);
+		int64_t t0 = now_us(), v = progress(rk, topic, nparts, l);
+
+		if (getenv("BENCH_DEBUG"))
+			fprintf(stderr, "watch: %lld ms %lld (%lld us)\n",
+			        (long long)(t0 / 1000), (long long)v,
+			        (long long)(now_us() - t0));
 
 		if (v >= 0 && base < 0)
 			base = v; /* what was there before the run */
@@ -285,8 +299,9 @@ static int hwm(const char *bootstrap, const char *topic)
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
-	if (argc == 6 && strcmp(argv[1], "produce") == 0)
-		return produce(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
+	if ((argc == 6 || argc == 7) && strcmp(argv[1], "produce") == 0)
+		return produce(argv[2], argv[3], atol(argv[4]), atol(argv[5]),
+		               argc == 7 ? argv[6] : NULL);
 	if (argc == 6 && strcmp(argv[1], "consume") == 0)
 		return consume(argv[2], argv[3], argv[4], atol(argv[5]));
 	if (argc == 4 && strcmp(argv[1], "hwm") == 0)
@@ -295,7 +310,7 @@ int main(int argc, char **argv)
 		return watch(argv[2], argv[3], atol(argv[4]),
 		             argc == 6 ? argv[5] : NULL);
 	fprintf(stderr,
-	        "usage: bench_kafka produce BOOTSTRAP TOPIC COUNT SIZE\n"
+	        "usage: bench_kafka produce BOOTSTRAP TOPIC COUNT SIZE [KEY]\n"
 	        "       bench_kafka consume BOOTSTRAP TOPIC GROUP COUNT\n"
 	        "       bench_kafka watch BOOTSTRAP TOPIC COUNT [GROUP]\n");
 	return 2;

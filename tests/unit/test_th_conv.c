@@ -198,6 +198,11 @@ static void test_string_from(void)
 	CHECK(from_is(c, h->schema_std(CONN_STRING, true), NULL, a, NULL));
 	CHECK(from_is(c, NULL, h->value_int(a, CONN_INT64, 42), a, "42"));
 	CHECK(from_is(c, NULL, h->value_int(a, CONN_INT8, -7), a, "-7"));
+	CHECK(from_is(c, NULL, h->value_int(a, CONN_INT32, 0), a, "0"));
+	CHECK(from_is(c, NULL, h->value_int(a, CONN_INT64, INT64_MAX), a,
+	              "9223372036854775807"));
+	CHECK(from_is(c, NULL, h->value_int(a, CONN_INT64, INT64_MIN), a,
+	              "-9223372036854775808"));
 	CHECK(from_is(c, NULL, h->value_bool(a, true), a, "true"));
 	CHECK(from_is(c, NULL, h->value_float(a, CONN_FLOAT64, 0.1), a, "0.1"));
 	CHECK(from_is(c, NULL, h->value_float(a, CONN_FLOAT64, 1e10), a,

@@ -73,12 +73,28 @@ static void test_arena_growth_and_reset(void)
 	CHECK(ptrs[0] != NULL);
 	memset(ptrs[0], 0x5a, 3 * 1024 * 1024);
 
-	/* Reset frees the other chunks (ASan checks) and starts over at the
-	 * start of the first one. */
+	/* Reset keeps the chunks for reuse, oldest first, and starts over
+	 * at the start of the first one. */
 	th_arena_reset(a);
-	CHECK(a->head == first);
+	CHECK(a->head == NULL);
+	CHECK(a->spare == first);
 	CHECK_EQ_INT(a->used, 0);
 	CHECK(th_arena_alloc(a, 10) == p0);
+	CHECK(a->head == first);
+	/* the same allocations again take no new chunk */
+	for (int i = 0; i < 300; i++) {
+		size_t n = (size_t)(i * 37 % 1000) + 1;
+
+		CHECK(th_arena_alloc(a, n) == ptrs[i] || i == 0);
+	}
+	CHECK(th_arena_alloc(a, 3 * 1024 * 1024) != NULL);
+	th_arena_reset(a);
+	/* a reset keeps at most 8 MiB: the rest is freed (ASan checks) */
+	for (int r = 0; r < 3; r++) {
+		for (int i = 0; i < 8; i++)
+			CHECK(th_arena_alloc(a, 4 * 1024 * 1024) != NULL);
+		th_arena_reset(a);
+	}
 
 	/* zalloc, strndup, memdup. */
 	{
