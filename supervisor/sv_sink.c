@@ -560,7 +560,10 @@ void sv_sink_on_exit(struct sv_sink *s)
 	s->ready = false;
 	s->flush_seq = 0;
 	drop_batch(s);
-	if (!s->rk)
+	/* stopped for good: the consumer is closed next. Assigning again
+	 * right before the close can make librdkafka 2.0.2 stop a partition
+	 * twice and abort (rd_kafka_assignment_partition_stopped) */
+	if (!s->rk || !s->u->want_run)
 		return;
 	/* everything after the last commit is read again: what the task
 	 * had acknowledged may not have been written out */
