@@ -302,6 +302,10 @@ int sv_kafka_init(struct sv_kafka *k, struct event_base *base,
 	    "5",
 	    "message.timeout.ms",
 	    "0",
+	    /* Java's partitioner: a keyed record lands where Kafka Connect
+	     * (and every Java producer) puts it */
+	    "partitioner",
+	    "murmur2_random",
 	    "client.id",
 	    "sluiced-producer",
 	    NULL,
