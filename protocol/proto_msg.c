@@ -281,8 +281,7 @@ int proto_start_unpack(struct proto_rd *rd, uint32_t nfields,
 	    rd_u32(rd, &m->limits.max_records) ||
 	    rd_u32(rd, &m->limits.max_bytes) ||
 	    rd_u32(rd, &m->limits.max_tasks) ||
-	    rd_u32(rd, &m->limits.poll_wait_ms) ||
-	    rd_u32(rd, &m->limits.flags))
+	    rd_u32(rd, &m->limits.poll_wait_ms) || rd_u32(rd, &m->limits.flags))
 		return -EPROTO;
 	if (m->limits.flags & ~PROTO_START_PAUSED)
 		return -EPROTO;

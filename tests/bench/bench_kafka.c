@@ -84,9 +84,16 @@ static int produce(const char *bootstrap, const char *topic, long count,
                    long size, const char *key)
 {
 	static const char *const kv[] = {
-	    "acks",      "all", "enable.idempotence", "true",
-	    "linger.ms", "5",   "message.timeout.ms", "0",
-	    "partitioner", "murmur2_random",
+	    "acks",
+	    "all",
+	    "enable.idempotence",
+	    "true",
+	    "linger.ms",
+	    "5",
+	    "message.timeout.ms",
+	    "0",
+	    "partitioner",
+	    "murmur2_random",
 	    NULL,
 	};
 	rd_kafka_conf_t *conf;
