@@ -627,6 +627,31 @@ topic_settled() {
 	return 1
 }
 
+# pipeline_start TOPIC RATE LINES: a VerifiableSource "vsrc" (3 tasks, RATE
+# records/s each) into TOPIC and a VerifiableSink "vsink" (tasks.max=3,
+# file $SINK_FILE) reading it; waits until both run over members 1 to 3
+# and LINES records reached the sink file. Ends the test if they do not.
+pipeline_start() {
+	local topic=$1 rate=$2 lines=$3
+	dist_write any POST /connectors "{\"name\":\"vsrc\",\"config\":{\"connector.class\":\"VerifiableSource\",\"topic\":\"$topic\",\"throughput\":\"$rate\",\"tasks.max\":\"3\"}}"
+	expect "create the source (3 tasks, $rate records/s each)" 201
+	dist_write any POST /connectors "{\"name\":\"vsink\",\"config\":{\"connector.class\":\"VerifiableSink\",\"topics\":\"$topic\",\"file\":\"$SINK_FILE\",\"tasks.max\":\"3\"}}"
+	expect "create the sink (tasks.max=3)" 201
+	wait_check 40 "source and sink RUNNING over the three members" cluster_ok || finish
+	wait_check 30 "records flow to the sink file" has_lines "$SINK_FILE" "$lines" || finish
+}
+
+# cluster_ok: vsrc and vsink with 3 tasks each RUNNING on members 1 to 3,
+# as each member shows, and each member runs taskhosts.
+cluster_ok() {
+	local n
+	for n in 1 2 3; do
+		all_running_on "$n" vsrc 3 1 2 3 || return 1
+		all_running_on "$n" vsink 3 1 2 3 || return 1
+		[[ -n $(member_units "$n") ]] || return 1
+	done
+}
+
 # Run directly (tests/run runs every tests/integration/*.sh): no cases.
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	echo "dist_lib.sh holds helpers for the distributed tests; nothing to run"

@@ -26,35 +26,7 @@ DIAG_CONNS="vsrc vsink"
 SINK_FILE=$WORK/sink.txt
 
 dist_start 1 2 3 || finish
-dist_write any POST /connectors '{"name":"vsrc","config":{"connector.class":"VerifiableSource","topic":"data","throughput":"50","tasks.max":"3"}}'
-expect "create the source (3 tasks, 50 records/s each)" 201
-dist_write any POST /connectors "{\"name\":\"vsink\",\"config\":{\"connector.class\":\"VerifiableSink\",\"topics\":\"data\",\"file\":\"$SINK_FILE\",\"tasks.max\":\"3\"}}"
-expect "create the sink (tasks.max=3)" 201
-# Kafka's VerifiableSinkConnector makes tasks.max tasks; take the count the
-# connector gives, so that the test is about the cluster, not about it
-SINK_TASKS=
-sink_tasks_known() {
-	local n
-	for n in 1 2 3; do
-		SINK_TASKS=$(get_on "$n" /connectors/vsink/tasks | jq 'if type == "array" then length else empty end' 2>/dev/null)
-		[[ $SINK_TASKS =~ ^[1-9][0-9]*$ ]] && return 0
-	done
-	return 1
-}
-wait_until 30 sink_tasks_known
-echo "# the sink has ${SINK_TASKS:-no} task(s) for tasks.max=3"
-SINK_TASKS=${SINK_TASKS:-3}
-
-cluster_ok() {
-	local n
-	for n in 1 2 3; do
-		all_running_on "$n" vsrc 3 1 2 3 || return 1
-		all_running_on "$n" vsink "$SINK_TASKS" 1 2 3 || return 1
-		[[ -n $(member_units "$n") ]] || return 1
-	done
-}
-wait_check 40 "source and sink RUNNING over the three members" cluster_ok || finish
-wait_check 30 "records flow to the sink file" has_lines "$SINK_FILE" 200 || finish
+pipeline_start data 50 200
 
 # --- 1. the outage --------------------------------------------------------
 topic_dump data "$WORK/topic.before"
