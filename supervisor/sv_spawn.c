@@ -64,6 +64,20 @@ pid_t sv_spawn(const char *path, char *const argv[], int out_fd, int err_fd,
 	return pid;
 }
 
+int sv_spawn_kill(pid_t pid, int sig)
+{
+	if (pid <= 0)
+		return -EINVAL;
+	if (kill(-pid, sig) == 0)
+		return 0;
+	/* no group yet: the child is between fork and setsid() and has
+	 * no children; the pid is still ours (not reaped), so it cannot
+	 * name another process */
+	if (errno == ESRCH && kill(pid, sig) == 0)
+		return 0;
+	return -errno;
+}
+
 void sv_spawn_describe_status(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))

@@ -26,6 +26,14 @@ pid_t sv_spawn(const char *path, char *const argv[], int out_fd, int err_fd,
                int *pidfd, char *err, size_t errlen);
 
 /*
+ * Sends sig to the process group of pid, a child of sv_spawn that has not
+ * been reaped yet, so that its own children get it too. A child that has
+ * not reached its setsid() yet (a signal that follows the spawn closely)
+ * has no group of its own: it gets the signal alone. 0, or -errno.
+ */
+int sv_spawn_kill(pid_t pid, int sig);
+
+/*
  * Describes a wait status in words: "exited with status 3",
  * "killed by signal 9 (Killed)".
  */

@@ -333,8 +333,7 @@ static void close_process(struct sv_unit *u)
 static void kill_process(struct sv_unit *u, int sig)
 {
 	if (u->pid > 0)
-		/* the whole process group: a task's children go too */
-		kill(-u->pid, sig);
+		sv_spawn_kill(u->pid, sig);
 }
 
 static int make_task_dir(struct sv_unit *u, char *dir, size_t len)
