@@ -23,7 +23,7 @@
 
 #include <msgpack.h>
 
-#define PROTO_VERSION 1
+#define PROTO_VERSION 2
 /* Largest frame either side accepts (NNG_OPT_RECVMAXSZ). */
 #define PROTO_FRAME_MAX ((16u << 20) + (64u << 10))
 /* Largest LOG message; longer ones are cut. */
@@ -46,6 +46,7 @@ enum proto_type {
 	PROTO_SOURCE_BATCH = 20,
 	PROTO_SOURCE_ACK = 21,
 	PROTO_SOURCE_COMMIT = 22,
+	PROTO_SOURCE_SHARED = 23,
 	PROTO_SINK_BATCH = 30,
 	PROTO_SINK_ACK = 31,
 	PROTO_SINK_FLUSH = 32,
@@ -157,6 +158,12 @@ int proto_empty_unpack(struct proto_rd *rd, uint32_t nfields);
 /* Messages with one uint: PING, PONG, SOURCE_ACK, SOURCE_COMMIT. */
 int proto_u64_pack(msgpack_packer *pk, uint32_t type, uint64_t v);
 int proto_u64_unpack(struct proto_rd *rd, uint32_t nfields, uint64_t *v);
+
+/* SOURCE_SHARED: a SOURCE_BATCH frame of len bytes at the start of slot
+ * `slot` of the task's batch region (PROTOCOL.md). */
+int proto_shared_pack(msgpack_packer *pk, uint32_t slot, uint32_t len);
+int proto_shared_unpack(struct proto_rd *rd, uint32_t nfields, uint32_t *slot,
+                        uint32_t *len);
 
 /* HELLO */
 struct proto_hello {

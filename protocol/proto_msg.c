@@ -29,6 +29,7 @@ const char *proto_type_name(uint32_t type)
 	    [PROTO_SOURCE_BATCH] = "SOURCE_BATCH",
 	    [PROTO_SOURCE_ACK] = "SOURCE_ACK",
 	    [PROTO_SOURCE_COMMIT] = "SOURCE_COMMIT",
+	    [PROTO_SOURCE_SHARED] = "SOURCE_SHARED",
 	    [PROTO_SINK_BATCH] = "SINK_BATCH",
 	    [PROTO_SINK_ACK] = "SINK_ACK",
 	    [PROTO_SINK_FLUSH] = "SINK_FLUSH",
@@ -190,6 +191,30 @@ int proto_u64_unpack(struct proto_rd *rd, uint32_t nfields, uint64_t *v)
 	if (nfields != 1)
 		return -EPROTO;
 	return proto_rd_uint(rd, v);
+}
+
+int proto_shared_pack(msgpack_packer *pk, uint32_t slot, uint32_t len)
+{
+	int rc = head(pk, PROTO_SOURCE_SHARED, 2);
+
+	if (rc)
+		return rc;
+	if (msgpack_pack_uint32(pk, slot) || msgpack_pack_uint32(pk, len))
+		return -ENOMEM;
+	return 0;
+}
+
+int proto_shared_unpack(struct proto_rd *rd, uint32_t nfields, uint32_t *slot,
+                        uint32_t *len)
+{
+	uint64_t s, n;
+
+	if (nfields != 2 || proto_rd_uint(rd, &s) || proto_rd_uint(rd, &n) ||
+	    s > UINT32_MAX || n > UINT32_MAX)
+		return -EPROTO;
+	*slot = (uint32_t)s;
+	*len = (uint32_t)n;
+	return 0;
 }
 
 int proto_hello_pack(msgpack_packer *pk, const struct proto_hello *m)

@@ -106,7 +106,7 @@ static int start_job(struct job *j, const struct sv_worker *w)
 		close(out[1]);
 		return -errno;
 	}
-	j->pid = sv_spawn(w->taskhost, argv, out[1], errp[1], NULL, err,
+	j->pid = sv_spawn(w->taskhost, argv, out[1], errp[1], -1, NULL, err,
 	                  sizeof(err));
 	close(out[1]);
 	close(errp[1]);

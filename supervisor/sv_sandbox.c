@@ -395,8 +395,8 @@ static int cgroup_args(struct sv_sandbox *sb, const char *conn, int task,
 
 struct sv_sandbox *sv_sandbox_new(const struct sv_plugin *plugin,
                                   json_t *config, const char *conn, int task,
-                                  bool validate, const char *mode, char *err,
-                                  size_t errlen)
+                                  bool validate, uint64_t shared,
+                                  const char *mode, char *err, size_t errlen)
 {
 	struct sv_sandbox *sb = calloc(1, sizeof(*sb));
 	const char *net = cfg(config, "sandbox.network");
@@ -418,6 +418,10 @@ struct sv_sandbox *sv_sandbox_new(const struct sv_plugin *plugin,
 		rc = get_limits(config, &l, err, errlen);
 	if (rc)
 		goto out_free;
+	/* memory shared with sluiced (a source task's batch region) is the
+	 * task's address space and, once it writes it, its cgroup's: on
+	 * top of what the plugin may use */
+	l.memory_max += shared;
 	/* a validation checks a config, it does not use it: no grant (a
 	 * file that does not exist yet must not fail it) */
 	if (!validate &&

@@ -51,16 +51,17 @@ struct sv_sandbox;
  * validation run), with `plugin`'s option flags and the connector config
  * `config` (borrowed). With mode "none" there are none; a validation
  * run gets the limits but no grant (it checks a config, it does not use
- * it). Makes or reuses
- * the unit's cgroup leaf (sv_cgroup.h); where there is no cgroup it logs
+ * it). `shared` bytes of memory shared with sluiced (a source task's
+ * batch region) are added to the memory limits. Makes or reuses the
+ * unit's cgroup leaf (sv_cgroup.h); where there is no cgroup it logs
  * why once (SV-CGROUP-NONE) and goes on with rlimits only. Returns NULL
  * with err set on a bad sandbox.* value or a cgroup that could not be
  * set up. Free with sv_sandbox_free().
  */
 struct sv_sandbox *sv_sandbox_new(const struct sv_plugin *plugin,
                                   json_t *config, const char *conn, int task,
-                                  bool validate, const char *mode, char *err,
-                                  size_t errlen);
+                                  bool validate, uint64_t shared,
+                                  const char *mode, char *err, size_t errlen);
 void sv_sandbox_free(struct sv_sandbox *sb);
 
 /*

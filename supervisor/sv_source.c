@@ -15,7 +15,8 @@
 struct src_batch {
 	struct sv_delivery d; /* msg_opaque of every record */
 	struct sv_src *s;
-	nng_msg *m;
+	nng_msg *m; /* the frame: a message, */
+	void *buf;  /* or a copy out of the batch region */
 	uint64_t seq;
 	uint64_t gen; /* the process that sent it */
 	struct proto_batch pb;
@@ -75,6 +76,7 @@ static void batch_free(struct src_batch *b)
 {
 	if (b->m)
 		nng_msg_free(b->m);
+	free(b->buf);
 	free(b->rkts);
 	free(b);
 }
@@ -339,7 +341,7 @@ static bool json_text_ok(struct proto_str t, bool object)
 }
 
 int sv_src_on_batch(struct sv_src *s, struct proto_rd *rd, uint32_t nf,
-                    nng_msg *m, char *err, size_t errlen)
+                    nng_msg *m, void *buf, char *err, size_t errlen)
 {
 	struct sv_unit *u = s->u;
 	struct src_batch *b;
@@ -418,6 +420,7 @@ int sv_src_on_batch(struct sv_src *s, struct proto_rd *rd, uint32_t nf,
 	}
 	b->next = b->pb.records;
 	b->m = m;
+	b->buf = buf;
 	s->next_seq++;
 	s->inflight++;
 	sv_unit_ref(u);

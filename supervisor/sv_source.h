@@ -33,11 +33,13 @@ void sv_src_free(struct sv_src *s);
 void sv_src_on_spawn(struct sv_src *s);
 
 /*
- * Takes a SOURCE_BATCH. Returns 0 and owns m, or -EPROTO (the frame
- * breaks the protocol; err says how; m is still the caller's).
+ * Takes a SOURCE_BATCH, whose frame (rd reads it) is the message m or,
+ * from the batch region, the malloc'd copy buf (the other is NULL).
+ * Returns 0 and owns m or buf, or -EPROTO (the frame breaks the
+ * protocol; err says how; m or buf is still the caller's).
  */
 int sv_src_on_batch(struct sv_src *s, struct proto_rd *rd, uint32_t nf,
-                    nng_msg *m, char *err, size_t errlen);
+                    nng_msg *m, void *buf, char *err, size_t errlen);
 
 /* Moves the committable offsets into the offset store. Returns true if
  * any moved (then sv_src_committed after the store is flushed). */

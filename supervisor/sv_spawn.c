@@ -17,7 +17,7 @@ static int open_pidfd(pid_t pid)
 }
 
 pid_t sv_spawn(const char *path, char *const argv[], int out_fd, int err_fd,
-               int *pidfd, char *err, size_t errlen)
+               int fd3, int *pidfd, char *err, size_t errlen)
 {
 	static char *const empty_env[] = {NULL};
 	pid_t parent = getpid(), pid;
@@ -44,7 +44,13 @@ pid_t sv_spawn(const char *path, char *const argv[], int out_fd, int err_fd,
 		    dup2(out_fd >= 0 ? out_fd : devnull, 1) == -1 ||
 		    dup2(err_fd >= 0 ? err_fd : devnull, 2) == -1)
 			_exit(111);
-		syscall(SYS_close_range, 3, ~0U, 0);
+		if (fd3 == 3) {
+			if (fcntl(3, F_SETFD, 0) == -1)
+				_exit(111);
+		} else if (fd3 >= 0 && dup2(fd3, 3) == -1) {
+			_exit(111);
+		}
+		syscall(SYS_close_range, fd3 >= 0 ? 4 : 3, ~0U, 0);
 		execve(path, argv, empty_env);
 		_exit(127);
 	}

@@ -18,12 +18,13 @@
 
 /*
  * Runs path with argv (NULL-terminated, argv[0] included). out_fd and
- * err_fd become the child's stdout and stderr (-1: /dev/null). On success
+ * err_fd become the child's stdout and stderr (-1: /dev/null), fd3 (if
+ * not -1) its descriptor 3; it has no other descriptor. On success
  * returns the pid and, if pidfd is not NULL, a pidfd for it (O_CLOEXEC).
  * On failure returns -1 with err set.
  */
 pid_t sv_spawn(const char *path, char *const argv[], int out_fd, int err_fd,
-               int *pidfd, char *err, size_t errlen);
+               int fd3, int *pidfd, char *err, size_t errlen);
 
 /*
  * Sends sig to the process group of pid, a child of sv_spawn that has not

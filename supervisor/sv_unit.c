@@ -328,6 +328,8 @@ static void close_process(struct sv_unit *u)
 	}
 	if (u->ev_hb)
 		event_del(u->ev_hb);
+	/* batches hold copies of their frames, never region memory */
+	sv_region_unmap(&u->region);
 }
 
 static void kill_process(struct sv_unit *u, int sig)
@@ -358,15 +360,58 @@ static int make_task_dir(struct sv_unit *u, char *dir, size_t len)
 	return 0;
 }
 
+/*
+ * A source task's batch region (sv_region.h): created for each process,
+ * given to it as descriptor 3 with "--batch-region SLOTS:SLOT_SIZE". A
+ * slot holds one batch frame of up to sluice.batch.max.bytes plus room
+ * for its framing; a frame that does not fit goes through the socket.
+ * Without sluice.batch.shared.memory, or if the region would exceed
+ * REGION_MAX, batches go through the socket only.
+ */
+#define REGION_SLACK (64u << 10)
+#define REGION_MAX   ((size_t)1 << 30)
+
+/* The batch region's slot size for u, 0 if it gets none. */
+static uint32_t region_slot(const struct sv_unit *u)
+{
+	const struct sv_worker *w = u->ctx->w;
+	uint32_t slot = w->batch_max_bytes + REGION_SLACK;
+
+	if (u->kind != SV_UNIT_SOURCE || !w->batch_region ||
+	    (size_t)w->credits * slot > REGION_MAX)
+		return 0;
+	return slot;
+}
+
+static int region_argv(struct sv_unit *u, char **argv, int *argc, int max,
+                       char *arg, int *fd, char *err, size_t errlen)
+{
+	uint32_t slots = u->ctx->w->credits, slot = region_slot(u);
+	int rc;
+
+	if (!slot)
+		return 0;
+	if (*argc + 2 >= max) {
+		snprintf(err, errlen, "too many arguments");
+		return -E2BIG;
+	}
+	if ((rc = sv_region_create(&u->region, slots, slot, fd, err, errlen)))
+		return rc;
+	snprintf(arg, 32, "%u:%u", slots, slot);
+	argv[(*argc)++] = "--batch-region";
+	argv[(*argc)++] = arg;
+	return 0;
+}
+
 /* Starts a process for the unit. 0, or -errno with err set. */
 static int spawn(struct sv_unit *u, char *err, size_t errlen)
 {
 	struct sv_worker *w = u->ctx->w;
-	char url[160], taskdir[PATH_MAX];
+	char url[160], taskdir[PATH_MAX], region_arg[32];
 	char *argv[320];
 	size_t argv_max = sizeof(argv) / sizeof(argv[0]);
 	struct sv_sandbox *sb;
-	int logp[2] = {-1, -1}, argc = 0, rv, fd;
+	int logp[2] = {-1, -1}, argc = 0, rv, fd, regfd = -1;
 
 	u->gen++;
 	u->fail_kind = 0;
@@ -427,8 +472,9 @@ static int spawn(struct sv_unit *u, char *err, size_t errlen)
 	/* --- sandbox (sv_sandbox.h): grants from the connector's config,
 	 * limits and the cgroup leaf, which the taskhost joins itself --- */
 	sb = sv_sandbox_new(u->plugin, u->conn_config, u->conn, u->task,
-	                    u->kind == SV_UNIT_VALIDATE, w->sandbox, err,
-	                    errlen);
+	                    u->kind == SV_UNIT_VALIDATE,
+	                    (uint64_t)w->credits * region_slot(u), w->sandbox,
+	                    err, errlen);
 	rv = sb ? sv_sandbox_argv(sb, argv, argc, (int)argv_max) : -EINVAL;
 	if (rv < 0) {
 		if (sb)
@@ -441,9 +487,19 @@ static int spawn(struct sv_unit *u, char *err, size_t errlen)
 	}
 	argc = rv;
 	/* --- end of the sandbox block --- */
+	if ((rv = region_argv(u, argv, &argc, (int)argv_max, region_arg,
+	                      &regfd, err, errlen))) {
+		sv_sandbox_free(sb);
+		close(logp[0]);
+		close(logp[1]);
+		logp[0] = -1;
+		goto out_close;
+	}
 	argv[argc] = NULL;
-	u->pid = sv_spawn(w->taskhost, argv, logp[1], logp[1], &u->pidfd, err,
-	                  errlen);
+	u->pid = sv_spawn(w->taskhost, argv, logp[1], logp[1], regfd,
+	                  &u->pidfd, err, errlen);
+	if (regfd != -1)
+		close(regfd);
 	sv_sandbox_free(sb);
 	close(logp[1]);
 	u->logfd = logp[0];
@@ -1123,9 +1179,39 @@ out:
 static int msg_source_batch(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
                             nng_msg *m, char *err, size_t errlen)
 {
-	int rc = sv_src_on_batch(u->src, rd, nf, m, err, errlen);
+	int rc = sv_src_on_batch(u->src, rd, nf, m, NULL, err, errlen);
 
 	return rc == 0 ? 2 : rc; /* 2: the frame was taken */
+}
+
+/* A SOURCE_BATCH in the batch region: handled on a copy of it. */
+static int msg_source_shared(struct sv_unit *u, struct proto_rd *rd,
+                             uint32_t nf, nng_msg *m, char *err,
+                             size_t errlen)
+{
+	struct proto_rd frame;
+	uint32_t slot, len, type, fnf;
+	void *copy;
+	int rc;
+
+	(void)m;
+	if (proto_shared_unpack(rd, nf, &slot, &len) || !proto_rd_done(rd)) {
+		snprintf(err, errlen, "malformed SOURCE_SHARED");
+		return -EPROTO;
+	}
+	if (!(copy = sv_region_copy(&u->region, slot, len, err, errlen)))
+		return -EPROTO;
+	if (proto_frame_open(&frame, copy, len, &type, &fnf) ||
+	    type != PROTO_SOURCE_BATCH) {
+		snprintf(err, errlen,
+		         "slot %u holds no SOURCE_BATCH", slot);
+		free(copy);
+		return -EPROTO;
+	}
+	rc = sv_src_on_batch(u->src, &frame, fnf, NULL, copy, err, errlen);
+	if (rc)
+		free(copy);
+	return rc;
 }
 
 static int msg_sink_ack(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
@@ -1165,6 +1251,8 @@ static const struct msg_rule {
     {PROTO_VALIDATION, K(SV_UNIT_VALIDATE), P(SV_PH_STARTING), msg_validation},
     {PROTO_SOURCE_BATCH, K(SV_UNIT_SOURCE),
      P(SV_PH_RUNNING) | P(SV_PH_STOPPING), msg_source_batch},
+    {PROTO_SOURCE_SHARED, K(SV_UNIT_SOURCE),
+     P(SV_PH_RUNNING) | P(SV_PH_STOPPING), msg_source_shared},
     {PROTO_SINK_ACK, K(SV_UNIT_SINK), P(SV_PH_RUNNING) | P(SV_PH_STOPPING),
      msg_sink_ack},
     {PROTO_SINK_FLUSHED, K(SV_UNIT_SINK), P(SV_PH_RUNNING) | P(SV_PH_STOPPING),

@@ -35,6 +35,7 @@
 #include "sv_kafka.h"
 #include "sv_offsets.h"
 #include "sv_plugins.h"
+#include "sv_region.h"
 #include "sv_worker.h"
 
 /* What every unit shares. */
@@ -130,6 +131,7 @@ struct sv_unit {
 	int logfd;
 	uint64_t gen;
 	char sockpath[108];
+	struct sv_region region; /* a source task's batch region */
 	nng_socket sock;
 	bool sock_open;
 	nng_listener listener;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,6 +84,30 @@ static int get_int(const struct sv_worker *w, const char *key, int64_t dflt,
 		return -EINVAL;
 	}
 	*out = v;
+	return 0;
+}
+
+/* Reads a boolean key ("true" or "false", any case); dflt when unset. */
+static int get_bool(const struct sv_worker *w, const char *key, bool dflt,
+                    bool *out, char *err, size_t errlen)
+{
+	const char *s = sv_worker_get(w, key);
+
+	if (!s) {
+		*out = dflt;
+		return 0;
+	}
+	if (strcasecmp(s, "true") == 0) {
+		*out = true;
+	} else if (strcasecmp(s, "false") == 0) {
+		*out = false;
+	} else {
+		snprintf(err, errlen,
+		         "%s: invalid value \"%s\" for %s: expected true or "
+		         "false",
+		         w->path, s, key);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -339,6 +364,9 @@ int sv_worker_load(struct sv_worker *w, const char *path, char *err,
 	                  errlen)))
 		goto out_fail;
 	w->poll_wait_ms = (uint32_t)v;
+	if ((rc = get_bool(w, "sluice.batch.shared.memory", true,
+	                   &w->batch_region, err, errlen)))
+		goto out_fail;
 	if ((rc = get_int(w, "restart.backoff.initial.ms", 0, 0, 86400000,
 	                  &w->restart_initial_ms, err, errlen)) ||
 	    (rc = get_int(w, "restart.backoff.base.ms", 1000, 1, 86400000,

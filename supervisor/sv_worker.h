@@ -57,6 +57,7 @@ struct sv_worker {
 	uint32_t batch_max_records;
 	uint32_t batch_max_bytes;
 	uint32_t poll_wait_ms;
+	bool batch_region; /* sluice.batch.shared.memory */
 	/* restart policy defaults (a connector may override each) */
 	int64_t restart_initial_ms;   /* restart.backoff.initial.ms */
 	int64_t restart_base_ms;      /* restart.backoff.base.ms */

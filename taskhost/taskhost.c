@@ -49,6 +49,9 @@ static void usage(FILE *f)
 	        "  --pids-max N       process and thread limit\n"
 	        "  --fsize N          file size limit in bytes\n"
 	        "  --task-size N      size of the task dir in bytes\n"
+	        "  --batch-region SLOTS:SIZE\n"
+	        "                     descriptor 3 is a source task's batch\n"
+	        "                     region shared with sluiced\n"
 	        "  --version, --help\n");
 }
 
@@ -143,13 +146,14 @@ int main(int argc, char **argv)
 	    {"cgroup", required_argument, NULL, 'g'},
 	    {"pids-max", required_argument, NULL, 'P'},
 	    {"task-size", required_argument, NULL, 'T'},
+	    {"batch-region", required_argument, NULL, 'B'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct th_sandbox_spec spec = {.mode = "default"};
 	const struct th_sandbox_ops *sb;
-	const char *url = NULL, *describe_path = NULL;
+	const char *url = NULL, *describe_path = NULL, *region = NULL;
 	struct th_ipc ipc = {0};
 	char err[1024];
 	int c, rc;
@@ -202,6 +206,9 @@ int main(int argc, char **argv)
 			if (parse_u64(optarg, &spec.task_size))
 				goto out_usage;
 			break;
+		case 'B':
+			region = optarg;
+			break;
 		case 'm':
 			if (parse_u64(optarg, &spec.memory_max))
 				goto out_usage;
@@ -236,6 +243,12 @@ int main(int argc, char **argv)
 		return TH_EXIT_PERMANENT;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* the batch region (descriptor 3) is mapped before the sandbox and
+	 * its descriptor closed: the task keeps the mapping only */
+	if (region && th_ipc_region_map(&ipc, region, 3, err, sizeof(err))) {
+		fprintf(stderr, "TH-REGION-FAILED %s\n", err);
+		return TH_EXIT_TEMPORARY;
+	}
 	/* single-threaded here: namespaces and Landlock need that */
 	if ((rc = sb->enter(&spec, err, sizeof(err)))) {
 		fprintf(stderr,

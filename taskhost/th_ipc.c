@@ -1,8 +1,12 @@
 /* th_ipc.c: see th_ipc.h. */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,10 +113,83 @@ void th_ipc_buf_init(struct th_ipc_buf *b)
 	b->hint = BUF_MIN;
 }
 
+int th_ipc_region_map(struct th_ipc *ipc, const char *spec, int fd, char *err,
+                      size_t errlen)
+{
+	unsigned long slots, size;
+	struct stat st;
+	char *end;
+	void *p;
+	int e;
+
+	errno = 0;
+	slots = strtoul(spec, &end, 10);
+	if (errno || *end != ':' || !slots || slots > UINT32_MAX)
+		goto out_bad;
+	size = strtoul(end + 1, &end, 10);
+	if (errno || *end || !size || size > UINT32_MAX ||
+	    slots > SIZE_MAX / size)
+		goto out_bad;
+	if (fstat(fd, &st) == -1 || (uint64_t)st.st_size != slots * size) {
+		snprintf(err, errlen, "batch region: descriptor %d is not %s",
+		         fd, spec);
+		close(fd);
+		return -EINVAL;
+	}
+	p = mmap(NULL, slots * size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	e = errno;
+	close(fd);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "mmap of the batch region: %s",
+		         strerror(e));
+		return -e;
+	}
+	ipc->region = p;
+	ipc->slots = (uint32_t)slots;
+	ipc->slot_size = (uint32_t)size;
+	return 0;
+out_bad:
+	snprintf(err, errlen, "bad --batch-region %s", spec);
+	close(fd);
+	return -EINVAL;
+}
+
+void th_ipc_buf_slot(struct th_ipc_buf *b, void *mem, size_t cap)
+{
+	if (b->m) {
+		nng_msg_free(b->m);
+		b->m = NULL;
+	}
+	b->slot = true;
+	b->body = mem;
+	b->cap = cap;
+	b->len = 0;
+}
+
+/* The frame outgrew its slot: on into a message, as any other. */
+static int leave_slot(struct th_ipc_buf *b, size_t need)
+{
+	size_t cap = b->hint;
+
+	while (cap < need)
+		cap *= 2;
+	if (nng_msg_alloc(&b->m, cap))
+		return -1;
+	memcpy(nng_msg_body(b->m), b->body, b->len);
+	b->slot = false;
+	b->body = nng_msg_body(b->m);
+	b->cap = cap;
+	return 0;
+}
+
 int th_ipc_buf_write(void *data, const char *p, size_t n)
 {
 	struct th_ipc_buf *b = data;
 
+	if (n > b->cap - b->len && b->slot) {
+		if (leave_slot(b, b->len + n))
+			return -1;
+	}
 	if (n > b->cap - b->len) {
 		size_t cap = b->cap ? b->cap * 2 : b->hint;
 
@@ -133,10 +210,16 @@ int th_ipc_buf_write(void *data, const char *p, size_t n)
 void th_ipc_buf_clear(struct th_ipc_buf *b)
 {
 	b->len = 0;
+	if (b->slot) {
+		b->slot = false;
+		b->body = NULL;
+		b->cap = 0;
+	}
 }
 
 void th_ipc_buf_fini(struct th_ipc_buf *b)
 {
+	b->slot = false;
 	if (b->m)
 		nng_msg_free(b->m);
 	b->m = NULL;
@@ -149,7 +232,7 @@ int th_ipc_send_buf(struct th_ipc *ipc, struct th_ipc_buf *b)
 	nng_msg *m = b->m;
 	size_t len = b->len;
 
-	if (!m)
+	if (!m || b->slot)
 		return -EIO;
 	/* the next frame starts at about this one's size: big batches
 	 * follow big batches; the hint decays after a burst */

@@ -17,7 +17,17 @@
 struct th_ipc {
 	nng_socket sock;
 	bool open;
+	/* a source task's batch region, shared with sluiced: slots of
+	 * slot_size bytes (PROTOCOL.md, SOURCE_SHARED); NULL: none */
+	unsigned char *region;
+	uint32_t slots;
+	uint32_t slot_size;
 };
+
+/* Maps the batch region sluiced passed as descriptor fd, described by
+ * spec "SLOTS:SLOT_SIZE", and closes fd. 0, or -errno with err set. */
+int th_ipc_region_map(struct th_ipc *ipc, const char *spec, int fd, char *err,
+                      size_t errlen);
 
 /* Dials url and waits until connected. 0 or a negative errno, err says
  * why. */
@@ -36,7 +46,8 @@ int th_ipc_send(struct th_ipc *ipc, const msgpack_sbuffer *sb);
  */
 struct th_ipc_buf {
 	nng_msg *m;  /* NULL until something is written */
-	char *body;  /* m's body */
+	char *body;  /* m's body, or the region slot */
+	bool slot;   /* body is a region slot (th_ipc_buf_slot) */
 	size_t len;  /* bytes written */
 	size_t cap;  /* bytes m can hold */
 	size_t hint; /* what the next message is allocated with */
@@ -44,11 +55,17 @@ struct th_ipc_buf {
 
 void th_ipc_buf_init(struct th_ipc_buf *b);
 int th_ipc_buf_write(void *b, const char *p, size_t n); /* 0 or -1 */
-/* Forgets what was written; keeps the message for the next frame. */
+/* The next frame is written into mem (a region slot of cap bytes): b
+ * must be empty. If the frame outgrows it, what was written moves into
+ * a message and b->slot becomes false. */
+void th_ipc_buf_slot(struct th_ipc_buf *b, void *mem, size_t cap);
+/* Forgets what was written (and the slot); keeps a message for the next
+ * frame. */
 void th_ipc_buf_clear(struct th_ipc_buf *b);
 void th_ipc_buf_fini(struct th_ipc_buf *b);
 /* Sends what b holds as one frame and empties b (also on failure).
- * Thread-safe for different buffers. 0, or -EIO. */
+ * Thread-safe for different buffers. 0, or -EIO (also for a frame in a
+ * slot: those are announced with SOURCE_SHARED). */
 int th_ipc_send_buf(struct th_ipc *ipc, struct th_ipc_buf *b);
 
 /* Receives one frame. timeout_ms: -1 waits, 0 polls. Returns 0 with *msg

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,7 +27,27 @@ struct src {
 	uint64_t next_seq;
 	uint32_t max_records;
 	size_t max_bytes;
+	/* the batch region: the seq of the batch in each slot, 0: free */
+	uint64_t *slot_seq;
+	uint32_t slots;
 };
+
+/* A free slot of the batch region, or -1 (none, or no region). */
+static int free_slot(const struct src *s)
+{
+	for (uint32_t i = 0; i < s->slots; i++)
+		if (!s->slot_seq[i])
+			return (int)i;
+	return -1;
+}
+
+/* Batch seq is acknowledged: its slot (if it had one) is free again. */
+static void release_slot(struct src *s, uint64_t seq)
+{
+	for (uint32_t i = 0; i < s->slots; i++)
+		if (s->slot_seq[i] == seq)
+			s->slot_seq[i] = 0;
+}
 
 /* One record after conversion. */
 struct out_rec {
@@ -74,8 +95,10 @@ static int drain(struct th_task *t, struct src *s, int wait_ms)
 			rc = proto_u64_unpack(&rd, nf, &seq);
 			if (rc == 0 && !proto_rd_done(&rd))
 				rc = -EPROTO;
-			if (rc == 0 && type == PROTO_SOURCE_ACK)
+			if (rc == 0 && type == PROTO_SOURCE_ACK) {
 				s->credits++;
+				release_slot(s, seq);
+			}
 			else if (rc == 0 && p->commit && t->started)
 				p->commit(t->ctx);
 			rc = rc ? rc : 1;
@@ -205,7 +228,7 @@ static int send_frame(struct th_task *t, struct src *s, struct conn_arena *a,
 	uint32_t *remap;
 	char err[512];
 	struct offs offs;
-	int rc;
+	int rc, slot;
 
 	if ((rc = collect_offsets(a, o, lo, hi, &offs, err, sizeof(err)))) {
 		char msg[600];
@@ -231,6 +254,13 @@ static int send_frame(struct th_task *t, struct src *s, struct conn_arena *a,
 			ftopics[used++] = topics[o[i].topic];
 		}
 	}
+	/* straight into the batch region if a slot is free (a frame that
+	 * outgrows it moves into a message and goes through the socket) */
+	if ((slot = free_slot(s)) >= 0)
+		th_ipc_buf_slot(&t->mb,
+		                t->ipc->region +
+		                    (size_t)slot * t->ipc->slot_size,
+		                t->ipc->slot_size);
 	rc = proto_source_batch_begin(pk, s->next_seq, used);
 	for (uint32_t i = 0; i < used && rc == 0; i++)
 		rc = proto_pack_cstr(pk, ftopics[i]);
@@ -265,6 +295,14 @@ static int send_frame(struct th_task *t, struct src *s, struct conn_arena *a,
 		if (o[i].stage)
 			rc = proto_source_error_pack(pk, o[i].stage,
 			                             o[i].message);
+	if (rc == 0 && t->mb.slot) {
+		uint32_t len = (uint32_t)t->mb.len;
+
+		th_ipc_buf_clear(&t->mb);
+		rc = proto_shared_pack(pk, (uint32_t)slot, len);
+		if (rc == 0)
+			s->slot_seq[slot] = s->next_seq;
+	}
 	if (rc) {
 		th_ipc_buf_clear(&t->mb);
 		return th_task_fail(t, PROTO_FAIL_INTERNAL,
@@ -375,6 +413,15 @@ int th_source_run(struct th_task *t)
 
 	if (!b)
 		return th_task_fail(t, PROTO_FAIL_INTERNAL, "out of memory");
+	/* one slot per credit: a free slot for every batch that may go */
+	if (t->ipc->region) {
+		s.slots = t->ipc->slots < s.credits ? t->ipc->slots : s.credits;
+		if (!(s.slot_seq = calloc(s.slots, sizeof(*s.slot_seq)))) {
+			th_batch_free(b);
+			return th_task_fail(t, PROTO_FAIL_INTERNAL,
+			                    "out of memory");
+		}
+	}
 	while (!t->stopping) {
 		char err[1024] = "";
 
@@ -415,5 +462,6 @@ int th_source_run(struct th_task *t)
 			break;
 	}
 	th_batch_free(b);
+	free(s.slot_seq);
 	return rc;
 }

@@ -19,6 +19,11 @@
  *	bad_topic        a record for topic "forbidden"
  *	ack_unsent       (sink) SINK_ACK for a batch never sent
  *	flushed_unsent   (sink) SINK_FLUSHED for a flush never asked
+ *	shared_bounds    SOURCE_SHARED for a slot past the batch region
+ *	shared_long      SOURCE_SHARED longer than a slot
+ *	shared_garbage   SOURCE_SHARED for a slot that holds no SOURCE_BATCH
+ *	shared_shrink    truncates the batch region (must be refused: it is
+ *	                 sealed), then announces a whole slot of zeros
  *
  * Everything else (other connectors, connector instances, validations,
  * --describe) is the real sluice-taskhost, next to this program's
@@ -29,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +45,9 @@
 #include "proto.h"
 
 static nng_socket sock;
+/* the batch region (--batch-region SLOTS:SIZE, descriptor 3) */
+static unsigned char *region;
+static unsigned long slots, slot_size;
 static msgpack_sbuffer sb;
 static msgpack_packer pk;
 
@@ -142,6 +151,20 @@ static void misbehave(const char *mode, const struct proto_start *st)
 	} else if (strcmp(mode, "ack_unsent") == 0) {
 		proto_sink_ack_begin(&pk, 77, PROTO_SINK_OK, "", 0);
 		send_sb();
+	} else if (strcmp(mode, "shared_bounds") == 0) {
+		proto_shared_pack(&pk, (uint32_t)slots, 10);
+		send_sb();
+	} else if (strcmp(mode, "shared_long") == 0) {
+		proto_shared_pack(&pk, 0, (uint32_t)slot_size + 1);
+		send_sb();
+	} else if (strcmp(mode, "shared_garbage") == 0) {
+		if (region)
+			memset(region, 0xc1, 64); /* never used in msgpack */
+		proto_shared_pack(&pk, 0, 64);
+		send_sb();
+	} else if (strcmp(mode, "shared_shrink") == 0) {
+		proto_shared_pack(&pk, 0, (uint32_t)slot_size);
+		send_sb();
 	} else if (strcmp(mode, "flushed_unsent") == 0) {
 		proto_sink_flushed_begin(&pk, 77, PROTO_SINK_OK, "", 1);
 		proto_position_pack(&pk, "peer", 0, 1000);
@@ -201,9 +224,26 @@ int main(int argc, char **argv)
 			url = argv[i + 1];
 		else if (strcmp(argv[i], "--task-dir") == 0)
 			task_dir = argv[i + 1];
+		else if (strcmp(argv[i], "--batch-region") == 0 &&
+		         sscanf(argv[i + 1], "%lu:%lu", &slots, &slot_size) != 2)
+			slots = slot_size = 0;
 	}
 	if (!url || !(mode = mode_of(task_dir, modebuf, sizeof(modebuf))))
 		exec_real(argv);
+	if (slots && slot_size) {
+		if (strcmp(mode, "shared_shrink") == 0) {
+			if (ftruncate(3, 0) == -1)
+				fprintf(stderr, "FAKE shrink refused: %s\n",
+				        strerror(errno));
+			else
+				fprintf(stderr, "FAKE shrink done\n");
+		}
+		region = mmap(NULL, slots * slot_size, PROT_READ | PROT_WRITE,
+		              MAP_SHARED, 3, 0);
+		if (region == MAP_FAILED)
+			region = NULL;
+		close(3);
+	}
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	if ((rv = nng_pair1_open(&sock)) != 0)

@@ -31,11 +31,16 @@ declare -A expect=(
 	[bad_topic]='protocol violation: SOURCE_BATCH: a record for topic "forbidden", which topics.allowed \(allowed-.\*\) does not allow'
 	[ack_unsent]='protocol violation: SINK_ACK: ack for batch 77, which was not sent'
 	[flushed_unsent]='protocol violation: SINK_FLUSHED: SINK_FLUSHED 77 answers no flush'
+	[shared_bounds]='protocol violation: SOURCE_SHARED: out of the batch region: slot 16 of 16, 10 bytes'
+	[shared_long]='protocol violation: SOURCE_SHARED: out of the batch region: slot 0 of 16, [0-9]+ bytes of [0-9]+'
+	[shared_garbage]='protocol violation: SOURCE_SHARED: slot 0 holds no SOURCE_BATCH'
+	[shared_shrink]='protocol violation: SOURCE_SHARED: slot 0 holds no SOURCE_BATCH'
 )
 files=()
 failing=() # the connectors whose task must end FAILED
 for m in truncated oversized_decl wrong_type unknown_message not_allowed \
-	out_of_sequence flood bad_topic oversized_frame; do
+	out_of_sequence flood bad_topic oversized_frame shared_bounds \
+	shared_long shared_garbage shared_shrink; do
 	failing+=("$WORK/peer-$m.properties")
 	{
 		echo "name=peer-$m"
@@ -132,6 +137,15 @@ if wait_for_log "$LOG" "SV-UNIT-FAILED task=0 conn=peer-oversized_frame .*channe
 else
 	fail "oversized_frame: refused by nng, the taskhost killed and FAILED" \
 		"$(grep 'conn=peer-oversized_frame ' "$LOG" | tail -n 5)"
+fi
+
+# The batch region is sealed: a task that truncates it (which would make
+# sluiced fault on its next read) is refused by the kernel.
+if grep -q "FAKE shrink refused: Operation not permitted" "$LOG"; then
+	ok "shared_shrink: truncating the batch region is refused (sealed)"
+else
+	fail "shared_shrink: truncating the batch region is refused (sealed)" \
+		"$(grep -E 'conn=peer-shared_shrink |FAKE shrink' "$LOG" | tail -n 5)"
 fi
 
 again=()

@@ -47,7 +47,7 @@ static const char *args(const char *config_json, bool validate, char *err,
 	int n;
 
 	setup();
-	sb = sv_sandbox_new(&plugin, config, "c", 0, validate, "default", err,
+	sb = sv_sandbox_new(&plugin, config, "c", 0, validate, 0, "default", err,
 	                    errlen);
 	json_decref(config);
 	if (!sb)
@@ -169,7 +169,8 @@ static void test_mode_none(void)
 
 	setup();
 	sb =
-	    sv_sandbox_new(&plugin, c, "c", 0, false, "none", err, sizeof(err));
+	    sv_sandbox_new(&plugin, c, "c", 0, false, 0, "none", err,
+	                   sizeof(err));
 	CHECK(sb && sv_sandbox_argv(sb, argv, 1, 4) == 1);
 	sv_sandbox_free(sb);
 	json_decref(c);
@@ -183,7 +184,7 @@ static void test_argv_full(void)
 	struct sv_sandbox *sb;
 
 	setup();
-	sb = sv_sandbox_new(&plugin, c, "c", 0, false, "default", err,
+	sb = sv_sandbox_new(&plugin, c, "c", 0, false, 0, "default", err,
 	                    sizeof(err));
 	CHECK(sb && sv_sandbox_argv(sb, argv, 0, 8) == -E2BIG);
 	sv_sandbox_free(sb);
