@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include "sv_herder.h"
 #include "sv_log.h"
@@ -227,11 +228,23 @@ static void on_delivery(struct sv_delivery *d, const rd_kafka_message_t *m)
 		batch_done(b);
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Produces what is left of b. Returns false if librdkafka's queue is
  * full (try again later). */
 static bool produce_batch(struct src_batch *b)
 {
 	struct sv_kafka *k = b->s->u->ctx->kafka;
+	/* a record without a timestamp gets the time it is produced, as a
+	 * Java producer gives it: read once per call, not by librdkafka
+	 * once per record (4 % of this thread's samples) */
+	int64_t now = 0;
 
 	/* after a record of this process was lost, produce nothing more of
 	 * it: the restarted task reads again from the last commit */
@@ -266,7 +279,9 @@ static bool produce_batch(struct src_batch *b)
 		    RD_KAFKA_V_MSGFLAGS(0),
 		    RD_KAFKA_V_VALUE((void *)r.value.p, r.value.n),
 		    RD_KAFKA_V_KEY(r.key.p, r.key.n),
-		    RD_KAFKA_V_TIMESTAMP(r.timestamp < 0 ? 0 : r.timestamp),
+		    RD_KAFKA_V_TIMESTAMP(r.timestamp >= 0 ? r.timestamp
+		                         : now            ? now
+		                                          : (now = wall_ms())),
 		    RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(&b->d),
 		    RD_KAFKA_V_END);
 		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {

@@ -280,6 +280,23 @@ static struct conn_schema *complete_schema(const struct conn_host *h,
 	return s;
 }
 
+/* The decimal digits of seqno (>= 0) at buf (21 bytes), no NUL; their
+ * count. snprintf took a tenth of a fast task's time. */
+static int format_seqno(char *buf, int64_t seqno)
+{
+	char tmp[24];
+	uint64_t v = seqno < 0 ? 0 : (uint64_t)seqno;
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (int i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
 static struct conn_value *make_value(struct vs_task *t, struct conn_arena *a)
 {
 	const struct conn_host *h = t->host;
@@ -306,7 +323,7 @@ static struct conn_value *make_value(struct vs_task *t, struct conn_arena *a)
 		return v;
 	}
 	if (t->record_size > 0) {
-		n = snprintf(num, sizeof(num), "%" PRId64, t->seqno);
+		n = format_seqno(num, t->seqno);
 		if (n > t->record_size)
 			n = (int)t->record_size;
 		/* Digits only grow, so the padding after them stays '.'. */
