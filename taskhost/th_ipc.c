@@ -67,6 +67,9 @@ int th_ipc_open(struct th_ipc *ipc, const char *url, char *err, size_t errlen)
 	     * what a blocked receiver would have taken: acks and PAUSE
 	     * would wait until the credits run out */
 	    (rv = nng_socket_set_int(ipc->sock, NNG_OPT_RECVBUF, 1024)) != 0 ||
+	    /* nor without a send buffer: each send would wait for nng's
+	     * writer thread to take the previous message off the pipe */
+	    (rv = nng_socket_set_int(ipc->sock, NNG_OPT_SENDBUF, 1024)) != 0 ||
 	    (rv = nng_pipe_notify(ipc->sock, NNG_PIPE_EV_REM_POST,
 	                          on_pipe_removed, NULL)) != 0) {
 		snprintf(err, errlen, "nng options: %s", nng_strerror(rv));
