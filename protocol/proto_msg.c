@@ -453,37 +453,119 @@ int proto_header_pack(msgpack_packer *pk, const char *key, size_t keylen,
 	return proto_pack_bin_nil(pk, val, vallen, null);
 }
 
-static int pack_headers_head(msgpack_packer *pk, uint32_t n)
+/*
+ * A record is packed by hand into a small buffer, handed to the packer's
+ * write callback in three pieces (the fields up to the value's header,
+ * the value, the headers' head) instead of one call per msgpack item:
+ * packing was a tenth of a source task's time. The encodings are
+ * msgpack's smallest, as msgpack_pack_* would choose.
+ */
+static size_t enc_be(unsigned char *p, unsigned char tag, uint64_t v, int n)
+{
+	p[0] = tag;
+	for (int i = 0; i < n; i++)
+		p[1 + i] = (unsigned char)(v >> (8 * (n - 1 - i)));
+	return (size_t)n + 1;
+}
+
+static size_t enc_int(unsigned char *p, int64_t v)
+{
+	if (v >= 0) {
+		uint64_t u = (uint64_t)v;
+
+		if (u < 128) {
+			p[0] = (unsigned char)u;
+			return 1;
+		}
+		if (u <= UINT8_MAX)
+			return enc_be(p, 0xcc, u, 1);
+		if (u <= UINT16_MAX)
+			return enc_be(p, 0xcd, u, 2);
+		if (u <= UINT32_MAX)
+			return enc_be(p, 0xce, u, 4);
+		return enc_be(p, 0xcf, u, 8);
+	}
+	if (v >= -32) {
+		p[0] = (unsigned char)(int8_t)v;
+		return 1;
+	}
+	if (v >= INT8_MIN)
+		return enc_be(p, 0xd0, (uint64_t)v, 1);
+	if (v >= INT16_MIN)
+		return enc_be(p, 0xd1, (uint64_t)v, 2);
+	if (v >= INT32_MIN)
+		return enc_be(p, 0xd2, (uint64_t)v, 4);
+	return enc_be(p, 0xd3, (uint64_t)v, 8);
+}
+
+/* a bin header for n bytes, or nil */
+static size_t enc_bin_head(unsigned char *p, const void *data, size_t n)
+{
+	if (!data) {
+		p[0] = 0xc0;
+		return 1;
+	}
+	if (n <= UINT8_MAX)
+		return enc_be(p, 0xc4, n, 1);
+	if (n <= UINT16_MAX)
+		return enc_be(p, 0xc5, n, 2);
+	return enc_be(p, 0xc6, n, 4);
+}
+
+/* an array header, or nil for none */
+static size_t enc_array_or_nil(unsigned char *p, uint32_t n)
 {
 	if (n == 0) {
-		if (msgpack_pack_nil(pk))
-			return -ENOMEM;
-	} else {
-		if (msgpack_pack_array(pk, n))
-			return -ENOMEM;
+		p[0] = 0xc0;
+		return 1;
 	}
-	return 0;
+	if (n < 16) {
+		p[0] = (unsigned char)(0x90 | n);
+		return 1;
+	}
+	if (n <= UINT16_MAX)
+		return enc_be(p, 0xdc, n, 2);
+	return enc_be(p, 0xdd, n, 4);
 }
+
+/* keys up to this size travel in the head piece */
+#define REC_KEY_INLINE 64
 
 static int pack_record(msgpack_packer *pk, const struct proto_record *r,
                        bool sink)
 {
-	int rc;
+	unsigned char b[8 * 9 + REC_KEY_INLINE];
+	size_t n = 0;
 
-	if (msgpack_pack_array(pk, sink ? 7 : 6) ||
-	    msgpack_pack_uint32(pk, r->topic) ||
-	    msgpack_pack_int32(pk, r->partition))
-		return -ENOMEM;
-	if (sink) {
-		if (msgpack_pack_int64(pk, r->offset))
+	if (r->key.n > UINT32_MAX || r->value.n > UINT32_MAX)
+		return -EINVAL;
+	b[n++] = (unsigned char)(0x90 | (sink ? 7 : 6));
+	n += enc_int(b + n, r->topic);
+	n += enc_int(b + n, r->partition);
+	if (sink)
+		n += enc_int(b + n, r->offset);
+	n += enc_int(b + n, r->timestamp);
+	n += enc_bin_head(b + n, r->key.p, r->key.n);
+	if (r->key.p && r->key.n > REC_KEY_INLINE) {
+		if (pk->callback(pk->data, (const char *)b, n) ||
+		    pk->callback(pk->data, r->key.p, r->key.n))
 			return -ENOMEM;
+		n = 0;
+	} else if (r->key.p) {
+		memcpy(b + n, r->key.p, r->key.n);
+		n += r->key.n;
 	}
-	if (msgpack_pack_int64(pk, r->timestamp))
+	n += enc_bin_head(b + n, r->value.p, r->value.n);
+	if (r->value.p && r->value.n) {
+		if (pk->callback(pk->data, (const char *)b, n) ||
+		    pk->callback(pk->data, r->value.p, r->value.n))
+			return -ENOMEM;
+		n = 0;
+	}
+	n += enc_array_or_nil(b + n, r->headers_n);
+	if (pk->callback(pk->data, (const char *)b, n))
 		return -ENOMEM;
-	if ((rc = proto_pack_bin_nil(pk, r->key.p, r->key.n, !r->key.p)) ||
-	    (rc = proto_pack_bin_nil(pk, r->value.p, r->value.n, !r->value.p)))
-		return rc;
-	return pack_headers_head(pk, r->headers_n);
+	return 0;
 }
 
 int proto_source_record_pack(msgpack_packer *pk, const struct proto_record *r)

@@ -487,8 +487,8 @@ static int spawn(struct sv_unit *u, char *err, size_t errlen)
 	}
 	argc = rv;
 	/* --- end of the sandbox block --- */
-	if ((rv = region_argv(u, argv, &argc, (int)argv_max, region_arg,
-	                      &regfd, err, errlen))) {
+	if ((rv = region_argv(u, argv, &argc, (int)argv_max, region_arg, &regfd,
+	                      err, errlen))) {
 		sv_sandbox_free(sb);
 		close(logp[0]);
 		close(logp[1]);
@@ -496,8 +496,8 @@ static int spawn(struct sv_unit *u, char *err, size_t errlen)
 		goto out_close;
 	}
 	argv[argc] = NULL;
-	u->pid = sv_spawn(w->taskhost, argv, logp[1], logp[1], regfd,
-	                  &u->pidfd, err, errlen);
+	u->pid = sv_spawn(w->taskhost, argv, logp[1], logp[1], regfd, &u->pidfd,
+	                  err, errlen);
 	if (regfd != -1)
 		close(regfd);
 	sv_sandbox_free(sb);
@@ -1186,8 +1186,7 @@ static int msg_source_batch(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
 
 /* A SOURCE_BATCH in the batch region: handled on a copy of it. */
 static int msg_source_shared(struct sv_unit *u, struct proto_rd *rd,
-                             uint32_t nf, nng_msg *m, char *err,
-                             size_t errlen)
+                             uint32_t nf, nng_msg *m, char *err, size_t errlen)
 {
 	struct proto_rd frame;
 	uint32_t slot, len, type, fnf;
@@ -1203,8 +1202,7 @@ static int msg_source_shared(struct sv_unit *u, struct proto_rd *rd,
 		return -EPROTO;
 	if (proto_frame_open(&frame, copy, len, &type, &fnf) ||
 	    type != PROTO_SOURCE_BATCH) {
-		snprintf(err, errlen,
-		         "slot %u holds no SOURCE_BATCH", slot);
+		snprintf(err, errlen, "slot %u holds no SOURCE_BATCH", slot);
 		free(copy);
 		return -EPROTO;
 	}

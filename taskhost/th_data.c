@@ -1448,6 +1448,7 @@ void th_batch_reset(struct conn_batch *b)
 	if (!b)
 		return;
 	b->n = 0;
+	b->last_topic = NULL;
 	th_arena_reset(b->arena);
 }
 
@@ -1549,12 +1550,19 @@ static int record_set_topic(struct conn_record *r, const char *topic)
 {
 	char *t;
 
-	if (!record_writable(r) || !topic || !topic_valid(topic))
+	if (!record_writable(r) || !topic)
+		return -EINVAL;
+	/* most batches go to one topic: copy and check it once */
+	if (r->batch->last_topic && strcmp(r->batch->last_topic, topic) == 0) {
+		r->topic = r->batch->last_topic;
+		return 0;
+	}
+	if (!topic_valid(topic))
 		return -EINVAL;
 	t = th_arena_strndup(r->batch->arena, topic, strlen(topic));
 	if (!t)
 		return -ENOMEM;
-	r->topic = t;
+	r->topic = r->batch->last_topic = t;
 	return 0;
 }
 

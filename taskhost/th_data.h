@@ -188,6 +188,9 @@ struct conn_batch {
 	struct conn_arena *arena;
 	struct conn_record **recs;
 	size_t n, cap;
+	/* the arena copy of the last topic set on a record: records of
+	 * one topic share it (and compare equal by pointer) */
+	const char *last_topic;
 };
 
 struct conn_batch *th_batch_new(void);

@@ -98,8 +98,7 @@ static int drain(struct th_task *t, struct src *s, int wait_ms)
 			if (rc == 0 && type == PROTO_SOURCE_ACK) {
 				s->credits++;
 				release_slot(s, seq);
-			}
-			else if (rc == 0 && p->commit && t->started)
+			} else if (rc == 0 && p->commit && t->started)
 				p->commit(t->ctx);
 			rc = rc ? rc : 1;
 		} else if (rc == 0) {
@@ -257,10 +256,9 @@ static int send_frame(struct th_task *t, struct src *s, struct conn_arena *a,
 	/* straight into the batch region if a slot is free (a frame that
 	 * outgrows it moves into a message and goes through the socket) */
 	if ((slot = free_slot(s)) >= 0)
-		th_ipc_buf_slot(&t->mb,
-		                t->ipc->region +
-		                    (size_t)slot * t->ipc->slot_size,
-		                t->ipc->slot_size);
+		th_ipc_buf_slot(
+		    &t->mb, t->ipc->region + (size_t)slot * t->ipc->slot_size,
+		    t->ipc->slot_size);
 	rc = proto_source_batch_begin(pk, s->next_seq, used);
 	for (uint32_t i = 0; i < used && rc == 0; i++)
 		rc = proto_pack_cstr(pk, ftopics[i]);

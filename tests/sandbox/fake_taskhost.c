@@ -225,7 +225,8 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--task-dir") == 0)
 			task_dir = argv[i + 1];
 		else if (strcmp(argv[i], "--batch-region") == 0 &&
-		         sscanf(argv[i + 1], "%lu:%lu", &slots, &slot_size) != 2)
+		         sscanf(argv[i + 1], "%lu:%lu", &slots, &slot_size) !=
+		             2)
 			slots = slot_size = 0;
 	}
 	if (!url || !(mode = mode_of(task_dir, modebuf, sizeof(modebuf))))

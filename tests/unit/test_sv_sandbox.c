@@ -47,8 +47,8 @@ static const char *args(const char *config_json, bool validate, char *err,
 	int n;
 
 	setup();
-	sb = sv_sandbox_new(&plugin, config, "c", 0, validate, 0, "default", err,
-	                    errlen);
+	sb = sv_sandbox_new(&plugin, config, "c", 0, validate, 0, "default",
+	                    err, errlen);
 	json_decref(config);
 	if (!sb)
 		return NULL;
@@ -168,9 +168,8 @@ static void test_mode_none(void)
 	struct sv_sandbox *sb;
 
 	setup();
-	sb =
-	    sv_sandbox_new(&plugin, c, "c", 0, false, 0, "none", err,
-	                   sizeof(err));
+	sb = sv_sandbox_new(&plugin, c, "c", 0, false, 0, "none", err,
+	                    sizeof(err));
 	CHECK(sb && sv_sandbox_argv(sb, argv, 1, 4) == 1);
 	sv_sandbox_free(sb);
 	json_decref(c);

@@ -47,8 +47,8 @@ static void test_kill_at_once(void)
 
 	for (int i = 0; i < 300; i++) {
 		int pidfd = -1, rc, status;
-		pid_t pid = sv_spawn("/bin/sleep", argv, -1, -1, -1, &pidfd, err,
-		                     sizeof(err));
+		pid_t pid = sv_spawn("/bin/sleep", argv, -1, -1, -1, &pidfd,
+		                     err, sizeof(err));
 
 		CHECK(pid > 0);
 		if (pid <= 0) {
@@ -80,7 +80,8 @@ static void test_kill_group(void)
 	ssize_t n;
 
 	CHECK(pipe(out) == 0);
-	pid = sv_spawn("/bin/sh", argv, out[1], -1, -1, &pidfd, err, sizeof(err));
+	pid =
+	    sv_spawn("/bin/sh", argv, out[1], -1, -1, &pidfd, err, sizeof(err));
 	close(out[1]);
 	CHECK(pid > 0);
 	if (pid <= 0)

@@ -622,6 +622,40 @@ static void test_value_validate(void)
 	th_arena_free(a);
 }
 
+/* Records of one topic share one copy of its name; a plugin that reuses
+ * its buffer for another name gets that name, and a bad name after a
+ * good one is still refused. */
+static void test_record_topics(void)
+{
+	struct conn_batch *b = th_batch_new();
+	struct conn_record *r[5];
+	char name[16];
+
+	for (int i = 0; i < 5; i++)
+		r[i] = h->record_add(b);
+	strcpy(name, "alpha");
+	CHECK_EQ_INT(h->record_set_topic(r[0], name), 0);
+	CHECK_EQ_INT(h->record_set_topic(r[1], name), 0);
+	strcpy(name, "beta"); /* the same buffer, another topic */
+	CHECK_EQ_INT(h->record_set_topic(r[2], name), 0);
+	CHECK_EQ_INT(h->record_set_topic(r[3], "alpha"), 0);
+	strcpy(name, "bad topic");
+	CHECK_EQ_INT(h->record_set_topic(r[4], name), -EINVAL);
+	CHECK_EQ_STR(h->record_topic(r[0]), "alpha");
+	CHECK_EQ_STR(h->record_topic(r[1]), "alpha");
+	CHECK(h->record_topic(r[0]) == h->record_topic(r[1]));
+	CHECK(h->record_topic(r[0]) != name);
+	CHECK_EQ_STR(h->record_topic(r[2]), "beta");
+	CHECK_EQ_STR(h->record_topic(r[3]), "alpha");
+	CHECK(h->record_topic(r[4]) == NULL);
+	/* a reset forgets the shared copy with the arena */
+	th_batch_reset(b);
+	r[0] = h->record_add(b);
+	CHECK_EQ_INT(h->record_set_topic(r[0], "alpha"), 0);
+	CHECK_EQ_STR(h->record_topic(r[0]), "alpha");
+	th_batch_free(b);
+}
+
 static void test_type_name(void)
 {
 	CHECK_EQ_STR(th_type_name(CONN_INT8), "INT8");
@@ -1130,6 +1164,7 @@ TEST_LIST = {
     {"value_validate", test_value_validate},
     {"type_name", test_type_name},
     {"records", test_records},
+    {"record_topics", test_record_topics},
     {"config_basics", test_config_basics},
     {"config_typed", test_config_typed},
     {"config_check", test_config_check},
