@@ -102,6 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct proto_batch b;
 	struct proto_sink_ack ack;
 	struct proto_sink_flush fs;
+	uint32_t slot, len;
 
 	/* the whole input, as any object */
 	proto_rd_init(&rd, data, size);
@@ -117,6 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)proto_u64_unpack(&rd, nf, &u);
 	rd = start;
 	(void)proto_hello_unpack(&rd, nf, &hello);
+	rd = start;
+	(void)proto_shared_unpack(&rd, nf, &slot, &len);
 	rd = start;
 	if (proto_start_unpack(&rd, nf, &st) == 0) {
 		kv_all(st.config, st.config_n, "config");
