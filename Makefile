@@ -52,6 +52,11 @@ BENCH_SRCS  := $(wildcard tests/bench/*.c)
 BENCH_BINS  := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
 SV_LIBS	:= -lnng $(PKG_LIBS) -lcrypt -lpthread -lm
+# sluiced's allocator: librdkafka allocates and frees each message, on
+# different threads; with glibc's malloc that was a fifth of sluiced's
+# event loop (bench/README.md). Not with the sanitizers, which bring
+# their own. `make SV_MALLOC=` links glibc's.
+SV_MALLOC ?= $(if $(SAN),,-Wl,--push-state,--no-as-needed -ljemalloc -Wl,--pop-state)
 TH_LIBS	:= -lnng $(PKG_LIBS) -ldl -lpthread -lm
 
 PROGS	:= $(BUILD)/sluiced $(BUILD)/sluice-taskhost $(BUILD)/sluice-devkafka
@@ -82,7 +87,7 @@ $(BUILD)/libth.a: $(TH_OBJS)
 	@rm -f $@; ar rcs $@ $^
 
 $(BUILD)/sluiced: $(BUILD)/obj/supervisor/sluiced.o $(BUILD)/libsv.a $(BUILD)/libproto.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SV_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SV_MALLOC) $(SV_LIBS)
 $(BUILD)/sluice-devkafka: $(BUILD)/obj/supervisor/devkafka.o $(BUILD)/libsv.a $(BUILD)/libproto.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SV_LIBS)
 $(BUILD)/sluicectl: $(BUILD)/obj/supervisor/sluicectl.o $(CTL_OBJS)
