@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <time.h>
 
 #include "sv_herder.h"
 #include "sv_log.h"
@@ -228,14 +227,6 @@ static void on_delivery(struct sv_delivery *d, const rd_kafka_message_t *m)
 		batch_done(b);
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Produces what is left of b. Returns false if librdkafka's queue is
  * full (try again later). */
 static bool produce_batch(struct src_batch *b)
@@ -281,7 +272,7 @@ static bool produce_batch(struct src_batch *b)
 		    RD_KAFKA_V_KEY(r.key.p, r.key.n),
 		    RD_KAFKA_V_TIMESTAMP(r.timestamp >= 0 ? r.timestamp
 		                         : now            ? now
-		                                          : (now = wall_ms())),
+		                               : (now = sv_wall_ms())),
 		    RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(&b->d),
 		    RD_KAFKA_V_END);
 		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {

@@ -60,6 +60,14 @@ int64_t sv_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t sv_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 const char *sv_unit_label(const struct sv_unit *u)
 {
 	static char buf[300];
@@ -479,22 +487,13 @@ static int spawn(struct sv_unit *u, char *err, size_t errlen)
 	if (rv < 0) {
 		if (sb)
 			snprintf(err, errlen, "too many sandbox grants");
-		sv_sandbox_free(sb);
-		close(logp[0]);
-		close(logp[1]);
-		logp[0] = -1;
-		goto out_close;
+		goto out_sandbox;
 	}
 	argc = rv;
 	/* --- end of the sandbox block --- */
-	if ((rv = region_argv(u, argv, &argc, (int)argv_max, region_arg, &regfd,
-	                      err, errlen))) {
-		sv_sandbox_free(sb);
-		close(logp[0]);
-		close(logp[1]);
-		logp[0] = -1;
-		goto out_close;
-	}
+	if (region_argv(u, argv, &argc, (int)argv_max, region_arg, &regfd, err,
+	                errlen))
+		goto out_sandbox;
 	argv[argc] = NULL;
 	u->pid = sv_spawn(w->taskhost, argv, logp[1], logp[1], regfd, &u->pidfd,
 	                  err, errlen);
@@ -528,6 +527,9 @@ static int spawn(struct sv_unit *u, char *err, size_t errlen)
 	ulog(u, SV_LOG_INFO, "SV-UNIT-SPAWN", "taskhost pid %d for %s (%s)",
 	     (int)u->pid, sv_unit_label(u), u->plugin->name);
 	return 0;
+out_sandbox:
+	sv_sandbox_free(sb);
+	close(logp[1]); /* and logp[0] below: u->logfd is not set yet */
 out_close:
 	if (logp[0] != -1 && u->logfd == -1)
 		close(logp[0]);
@@ -748,14 +750,6 @@ static void act_stop_timeout(struct sv_unit *u)
 
 static bool jitter_seeded;
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The delay before restart u->restarts (see struct sv_restart_policy). */
 static int64_t backoff_ms(struct sv_unit *u)
 {
@@ -771,7 +765,7 @@ static int64_t backoff_ms(struct sv_unit *u)
 		ms = p->max_ms;
 	/* +-20 %: units that failed together do not restart in lockstep */
 	if (!jitter_seeded) {
-		srandom((unsigned)(getpid() ^ wall_ms()));
+		srandom((unsigned)(getpid() ^ sv_wall_ms()));
 		jitter_seeded = true;
 	}
 	ms = ms * (80 + random() % 41) / 100;
@@ -803,7 +797,7 @@ static void schedule_restart(struct sv_unit *u, const char *why)
 	}
 	u->restarts++;
 	delay = backoff_ms(u);
-	u->last_restart_at = wall_ms();
+	u->last_restart_at = sv_wall_ms();
 	ulog(u, SV_LOG_WARN, "SV-UNIT-RESTART", "%s: %s; restart %d in %lld ms",
 	     sv_unit_label(u), why, u->restarts, (long long)delay);
 	if (delay == 0) {

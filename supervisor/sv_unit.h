@@ -241,6 +241,8 @@ const char *sv_unit_label(const struct sv_unit *u);
  * when they have settled (sv_source.c). */
 void sv_unit_settled(struct sv_unit *u);
 
+/* Milliseconds: monotonic (sv_now_ms), and since the epoch (sv_wall_ms). */
 int64_t sv_now_ms(void);
+int64_t sv_wall_ms(void);
 
 #endif /* SLUICE_SV_UNIT_H */
