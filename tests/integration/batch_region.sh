@@ -7,18 +7,21 @@
 #    descriptor is not left open in the task; the first 20,000
 #    VerifiableSource records of 300 bytes arrive with seqnos 0..19999
 #    once each, each value its seqno padded to 300 bytes.
-# 2. Records larger than a slot (sluice.batch.max.bytes=1024: a slot of
+# 2. Records of 200,000 bytes, over librdkafka's message.copy.max.bytes
+#    (sluiced has them copied when it produces them out of the region):
+#    all arrive, whole.
+# 3. Records larger than a slot (sluice.batch.max.bytes=1024: a slot of
 #    65 KiB; records of 100,000 bytes) outgrow it and go through the
 #    socket: all arrive, whole.
-# 3. sluice.batch.shared.memory=false: no region, records arrive.
-# 4. A bad value for the key is refused at start with a clear error.
+# 4. sluice.batch.shared.memory=false: no region, records arrive.
+# 5. A bad value for the key is refused at start with a clear error.
 . "$(dirname "$0")/lib.sh"
 
 lib_init
 require_cmd kcat timeout python3
 require_file "$BUILD/sluiced" "$BUILD/sluice-taskhost" "$BUILD/sluice-devkafka"
 
-if ! start_devkafka --brokers 1 --topic small:1 --topic big:1 --topic plain:1; then
+if ! start_devkafka --brokers 1 --topic small:1 --topic large:1 --topic big:1 --topic plain:1; then
 	fail "devkafka starts" "$(cat "$WORK/devkafka.err")"
 	finish
 fi
@@ -118,6 +121,7 @@ run_case() { # NAME TOPIC SIZE COUNT RATE WANT_REGION WORKER-LINES...
 }
 
 run_case region small 300 20000 10000 yes
+run_case large large 200000 60 30 yes
 run_case outgrown big 100000 60 30 yes "sluice.batch.max.bytes=1024"
 run_case socket plain 300 5000 5000 no "sluice.batch.shared.memory=false"
 
