@@ -312,8 +312,7 @@ int sv_kafka_init(struct sv_kafka *k, struct event_base *base,
 	};
 	static const struct timeval tick = {0, 100000};
 	rd_kafka_conf_t *conf;
-	char errstr[512], copy_max[32];
-	size_t copy_max_len;
+	char errstr[512];
 
 	memset(k, 0, sizeof(*k));
 	k->base = base;
@@ -346,11 +345,6 @@ int sv_kafka_init(struct sv_kafka *k, struct event_base *base,
 		snprintf(err, errlen, "cannot create the producer: %s", errstr);
 		goto out_fail;
 	}
-	copy_max_len = sizeof(copy_max);
-	if (rd_kafka_conf_get(rd_kafka_conf(k->producer),
-	                      "message.copy.max.bytes", copy_max,
-	                      &copy_max_len) == RD_KAFKA_CONF_OK)
-		k->copy_max = strtoul(copy_max, NULL, 10);
 	k->pwatch = sv_qwatch_new(base, rd_kafka_queue_get_main(k->producer),
 	                          serve_producer, k);
 	k->tick = event_new(base, -1, EV_PERSIST, on_tick, k);

@@ -43,9 +43,6 @@ struct sv_kafka {
 	rd_kafka_t *producer;
 	struct sv_qwatch *pwatch;
 	struct event *tick;
-	/* the producer's message.copy.max.bytes: values up to it are
-	 * copied into a request when librdkafka writes one */
-	size_t copy_max;
 	/* called after the producer's queue was served: a place to retry
 	 * produce calls refused with QUEUE_FULL */
 	void (*after_poll)(void *arg);

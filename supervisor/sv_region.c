@@ -9,30 +9,24 @@
 
 #include "sv_region.h"
 
-struct sv_region *sv_region_create(uint32_t slots, uint32_t slot_size, int *fd,
-                                   char *err, size_t errlen)
+int sv_region_create(struct sv_region *r, uint32_t slots, uint32_t slot_size,
+                     int *fd, char *err, size_t errlen)
 {
 	size_t size = (size_t)slots * slot_size;
-	struct sv_region *r;
 	void *p;
 	int f, e;
 
+	memset(r, 0, sizeof(*r));
 	*fd = -1;
 	if (!slots || !slot_size) {
 		snprintf(err, errlen, "an empty batch region");
-		return NULL;
-	}
-	r = calloc(1, sizeof(*r));
-	if (!r || !(r->taken = calloc(slots, 1))) {
-		free(r);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return -EINVAL;
 	}
 	f = memfd_create("sluice-batches", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (f == -1) {
 		e = errno;
 		snprintf(err, errlen, "memfd_create: %s", strerror(e));
-		goto out_free;
+		return -e;
 	}
 	if (ftruncate(f, (off_t)size) == -1 ||
 	    fcntl(f, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) ==
@@ -40,34 +34,31 @@ struct sv_region *sv_region_create(uint32_t slots, uint32_t slot_size, int *fd,
 		e = errno;
 		snprintf(err, errlen, "batch region of %zu bytes: %s", size,
 		         strerror(e));
-		goto out_close;
+		close(f);
+		return -e;
 	}
 	p = mmap(NULL, size, PROT_READ, MAP_SHARED, f, 0);
 	if (p == MAP_FAILED) {
 		e = errno;
 		snprintf(err, errlen, "mmap of the batch region: %s",
 		         strerror(e));
-		goto out_close;
+		close(f);
+		return -e;
 	}
 	r->base = p;
 	r->size = size;
 	r->slots = slots;
 	r->slot_size = slot_size;
-	r->refs = 1;
 	*fd = f;
-	return r;
-out_close:
-	close(f);
-out_free:
-	free(r->taken);
-	free(r);
-	return NULL;
+	return 0;
 }
 
-const unsigned char *sv_region_take(struct sv_region *r, uint32_t slot,
-                                    uint32_t len, char *err, size_t errlen)
+void *sv_region_copy(const struct sv_region *r, uint32_t slot, uint32_t len,
+                     char *err, size_t errlen)
 {
-	if (!r) {
+	void *buf;
+
+	if (!r->base) {
 		snprintf(err, errlen, "no batch region");
 		return NULL;
 	}
@@ -78,35 +69,17 @@ const unsigned char *sv_region_take(struct sv_region *r, uint32_t slot,
 		         slot, r->slots, len, r->slot_size);
 		return NULL;
 	}
-	if (r->taken[slot]) {
-		snprintf(err, errlen,
-		         "slot %u sent again before its batch was "
-		         "acknowledged",
-		         slot);
+	if (!(buf = malloc(len))) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	r->taken[slot] = 1;
-	r->refs++;
-	return r->base + (size_t)slot * r->slot_size;
+	memcpy(buf, r->base + (size_t)slot * r->slot_size, len);
+	return buf;
 }
 
-static void unref(struct sv_region *r)
+void sv_region_unmap(struct sv_region *r)
 {
-	if (--r->refs)
-		return;
-	munmap((void *)r->base, r->size);
-	free(r->taken);
-	free(r);
-}
-
-void sv_region_release(struct sv_region *r, uint32_t slot)
-{
-	r->taken[slot] = 0;
-	unref(r);
-}
-
-void sv_region_put(struct sv_region *r)
-{
-	if (r)
-		unref(r);
+	if (r->base)
+		munmap((void *)r->base, r->size);
+	memset(r, 0, sizeof(*r));
 }

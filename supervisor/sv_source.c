@@ -15,10 +15,8 @@
 struct src_batch {
 	struct sv_delivery d; /* msg_opaque of every record */
 	struct sv_src *s;
-	nng_msg *m;               /* the frame: a message, */
-	struct sv_region *region; /* or a slot of the batch region */
-	uint32_t slot;
-	char *offsets; /* a region frame's offsets, copied */
+	nng_msg *m; /* the frame: a message, */
+	void *buf;  /* or a copy out of the batch region */
 	uint64_t seq;
 	uint64_t gen; /* the process that sent it */
 	struct proto_batch pb;
@@ -78,9 +76,7 @@ static void batch_free(struct src_batch *b)
 {
 	if (b->m)
 		nng_msg_free(b->m);
-	if (b->region)
-		sv_region_release(b->region, b->slot);
-	free(b->offsets);
+	free(b->buf);
 	free(b->rkts);
 	free(b);
 }
@@ -162,12 +158,6 @@ static void batch_done(struct src_batch *b)
 	struct sv_src *s = b->s;
 	struct sv_unit *u = s->u;
 
-	/* librdkafka holds no value of it any more: the slot is the task's
-	 * again once it has the ack (complete_head reads only copies) */
-	if (b->region) {
-		sv_region_release(b->region, b->slot);
-		b->region = NULL;
-	}
 	if (b->failed) {
 		if (b->gen > s->poison_gen)
 			s->poison_gen = b->gen;
@@ -255,20 +245,9 @@ static bool produce_batch(struct src_batch *b)
 		struct proto_rd save = b->next;
 		rd_kafka_headers_t *hdrs = NULL;
 		rd_kafka_resp_err_t err;
-		int flags;
 
-		/* checked on receipt, but the task can rewrite a frame in
-		 * the batch region: walked bounds-checked again */
-		if (proto_source_record_next(&b->next, &r) ||
-		    r.topic >= b->pb.topics_n) {
-			b->failed = true;
-			if (b->gen > b->s->poison_gen)
-				b->s->poison_gen = b->gen;
-			snprintf(b->error, sizeof(b->error),
-			         "batch %llu changed after it was sent",
-			         (unsigned long long)b->seq);
-			break;
-		}
+		if (proto_source_record_next(&b->next, &r))
+			break; /* validated on receipt: cannot happen */
 		if (r.headers_n) {
 			struct proto_rd it = r.headers;
 
@@ -283,19 +262,12 @@ static bool produce_batch(struct src_batch *b)
 			}
 		}
 		/* the value is not copied: the frame lives until the
-		 * delivery report; librdkafka copies keys and headers, and
-		 * values up to message.copy.max.bytes when it writes them
-		 * into a request. A larger value in the batch region is
-		 * copied now: a request must not refer to memory the task
-		 * can change between its checksum and its send. */
-		flags = b->region && r.value.n > k->copy_max
-		            ? RD_KAFKA_MSG_F_COPY
-		            : 0;
+		 * delivery report; librdkafka copies keys and headers */
 		err = rd_kafka_producev(
 		    k->producer, RD_KAFKA_V_RKT(b->rkts[r.topic]),
 		    RD_KAFKA_V_PARTITION(r.partition < 0 ? RD_KAFKA_PARTITION_UA
 		                                         : r.partition),
-		    RD_KAFKA_V_MSGFLAGS(flags),
+		    RD_KAFKA_V_MSGFLAGS(0),
 		    RD_KAFKA_V_VALUE((void *)r.value.p, r.value.n),
 		    RD_KAFKA_V_KEY(r.key.p, r.key.n),
 		    RD_KAFKA_V_TIMESTAMP(r.timestamp >= 0 ? r.timestamp
@@ -375,8 +347,7 @@ static bool json_text_ok(struct proto_str t, bool object)
 }
 
 int sv_src_on_batch(struct sv_src *s, struct proto_rd *rd, uint32_t nf,
-                    nng_msg *m, struct sv_region *region, uint32_t slot,
-                    char *err, size_t errlen)
+                    nng_msg *m, void *buf, char *err, size_t errlen)
 {
 	struct sv_unit *u = s->u;
 	struct src_batch *b;
@@ -410,16 +381,9 @@ int sv_src_on_batch(struct sv_src *s, struct proto_rd *rd, uint32_t nf,
 	it = b->pb.topics;
 	for (uint32_t i = 0; i < b->pb.topics_n; i++) {
 		struct proto_str t;
-		char name[256];
 
 		if (proto_rd_str(&it, &t))
 			goto out_bad;
-		/* checked and used as one copy (a region frame can change
-		 * between two reads of it) */
-		if (t.n < sizeof(name)) {
-			memcpy(name, t.p, t.n);
-			t.p = name;
-		}
 		if (!sv_kafka_topic_valid(t.p, t.n)) {
 			snprintf(err, errlen,
 			         "a record for \"%.*s\", which is not a valid "
@@ -437,16 +401,6 @@ int sv_src_on_batch(struct sv_src *s, struct proto_rd *rd, uint32_t nf,
 		if (!(b->rkts[i] = topic_get(s, t.p, t.n)))
 			goto out_nomem;
 		sv_herder_topic_used(u, t.p, t.n);
-	}
-	/* complete_head reads them after the slot went back to the task */
-	if (region) {
-		size_t n = (size_t)(b->pb.offsets.end - b->pb.offsets.p);
-
-		if (!(b->offsets = malloc(n ? n : 1)))
-			goto out_nomem;
-		memcpy(b->offsets, b->pb.offsets.p, n);
-		b->pb.offsets.p = (const uint8_t *)b->offsets;
-		b->pb.offsets.end = b->pb.offsets.p + n;
 	}
 	it = b->pb.offsets;
 	for (uint32_t i = 0; i < b->pb.offsets_n; i++) {
@@ -472,8 +426,7 @@ int sv_src_on_batch(struct sv_src *s, struct proto_rd *rd, uint32_t nf,
 	}
 	b->next = b->pb.records;
 	b->m = m;
-	b->region = region;
-	b->slot = slot;
+	b->buf = buf;
 	s->next_seq++;
 	s->inflight++;
 	sv_unit_ref(u);
@@ -486,7 +439,6 @@ int sv_src_on_batch(struct sv_src *s, struct proto_rd *rd, uint32_t nf,
 out_nomem:
 	snprintf(err, errlen, "out of memory");
 out_bad:
-	free(b->offsets);
 	free(b->rkts);
 	free(b);
 	return -EPROTO;

@@ -22,7 +22,6 @@
 
 #include "proto.h"
 
-struct sv_region;
 struct sv_unit;
 struct sv_src;
 
@@ -35,14 +34,12 @@ void sv_src_on_spawn(struct sv_src *s);
 
 /*
  * Takes a SOURCE_BATCH, whose frame (rd reads it) is the message m or,
- * from the batch region, slot of region (taken with sv_region_take; the
- * other is NULL). Returns 0 and owns m or the slot (released once the
- * batch has reported), or -EPROTO (the frame breaks the protocol; err
- * says how; m or the slot is still the caller's).
+ * from the batch region, the malloc'd copy buf (the other is NULL).
+ * Returns 0 and owns m or buf, or -EPROTO (the frame breaks the
+ * protocol; err says how; m or buf is still the caller's).
  */
 int sv_src_on_batch(struct sv_src *s, struct proto_rd *rd, uint32_t nf,
-                    nng_msg *m, struct sv_region *region, uint32_t slot,
-                    char *err, size_t errlen);
+                    nng_msg *m, void *buf, char *err, size_t errlen);
 
 /* Moves the committable offsets into the offset store. Returns true if
  * any moved (then sv_src_committed after the store is flushed). */

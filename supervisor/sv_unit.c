@@ -336,9 +336,8 @@ static void close_process(struct sv_unit *u)
 	}
 	if (u->ev_hb)
 		event_del(u->ev_hb);
-	/* batches still being produced hold their slots (sv_region.h) */
-	sv_region_put(u->region);
-	u->region = NULL;
+	/* batches hold copies of their frames, never region memory */
+	sv_region_unmap(&u->region);
 }
 
 static void kill_process(struct sv_unit *u, int sig)
@@ -396,6 +395,7 @@ static int region_argv(struct sv_unit *u, char **argv, int *argc, int max,
                        char *arg, int *fd, char *err, size_t errlen)
 {
 	uint32_t slots = u->ctx->w->credits, slot = region_slot(u);
+	int rc;
 
 	if (!slot)
 		return 0;
@@ -403,9 +403,8 @@ static int region_argv(struct sv_unit *u, char **argv, int *argc, int max,
 		snprintf(err, errlen, "too many arguments");
 		return -E2BIG;
 	}
-	sv_region_put(u->region); /* closed with the last process already */
-	if (!(u->region = sv_region_create(slots, slot, fd, err, errlen)))
-		return -EIO;
+	if ((rc = sv_region_create(&u->region, slots, slot, fd, err, errlen)))
+		return rc;
 	snprintf(arg, 32, "%u:%u", slots, slot);
 	argv[(*argc)++] = "--batch-region";
 	argv[(*argc)++] = arg;
@@ -1174,18 +1173,18 @@ out:
 static int msg_source_batch(struct sv_unit *u, struct proto_rd *rd, uint32_t nf,
                             nng_msg *m, char *err, size_t errlen)
 {
-	int rc = sv_src_on_batch(u->src, rd, nf, m, NULL, 0, err, errlen);
+	int rc = sv_src_on_batch(u->src, rd, nf, m, NULL, err, errlen);
 
 	return rc == 0 ? 2 : rc; /* 2: the frame was taken */
 }
 
-/* A SOURCE_BATCH in the batch region: produced from its slot. */
+/* A SOURCE_BATCH in the batch region: handled on a copy of it. */
 static int msg_source_shared(struct sv_unit *u, struct proto_rd *rd,
                              uint32_t nf, nng_msg *m, char *err, size_t errlen)
 {
-	const unsigned char *p;
 	struct proto_rd frame;
 	uint32_t slot, len, type, fnf;
+	void *copy;
 	int rc;
 
 	(void)m;
@@ -1193,18 +1192,17 @@ static int msg_source_shared(struct sv_unit *u, struct proto_rd *rd,
 		snprintf(err, errlen, "malformed SOURCE_SHARED");
 		return -EPROTO;
 	}
-	if (!(p = sv_region_take(u->region, slot, len, err, errlen)))
+	if (!(copy = sv_region_copy(&u->region, slot, len, err, errlen)))
 		return -EPROTO;
-	if (proto_frame_open(&frame, p, len, &type, &fnf) ||
+	if (proto_frame_open(&frame, copy, len, &type, &fnf) ||
 	    type != PROTO_SOURCE_BATCH) {
 		snprintf(err, errlen, "slot %u holds no SOURCE_BATCH", slot);
-		rc = -EPROTO;
-	} else {
-		rc = sv_src_on_batch(u->src, &frame, fnf, NULL, u->region, slot,
-		                     err, errlen);
+		free(copy);
+		return -EPROTO;
 	}
+	rc = sv_src_on_batch(u->src, &frame, fnf, NULL, copy, err, errlen);
 	if (rc)
-		sv_region_release(u->region, slot);
+		free(copy);
 	return rc;
 }
 

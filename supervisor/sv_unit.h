@@ -131,7 +131,7 @@ struct sv_unit {
 	int logfd;
 	uint64_t gen;
 	char sockpath[108];
-	struct sv_region *region; /* a source task's batch region */
+	struct sv_region region; /* a source task's batch region */
 	nng_socket sock;
 	bool sock_open;
 	nng_listener listener;

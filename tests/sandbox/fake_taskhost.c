@@ -24,12 +24,6 @@
  *	shared_garbage   SOURCE_SHARED for a slot that holds no SOURCE_BATCH
  *	shared_shrink    truncates the batch region (must be refused: it is
  *	                 sealed), then announces a whole slot of zeros
- *	shared_reuse     announces slot 0 twice, the second time at once,
- *	                 before its batch can have been acknowledged
- *	shared_rewrite   announces a batch of 30,000 records in slot 0 and,
- *	                 while sluiced produces it (the hostile worker's
- *	                 producer queue takes 1,000 at a time), overwrites
- *	                 the slot with bytes msgpack never uses
  *
  * Everything else (other connectors, connector instances, validations,
  * --describe) is the real sluice-taskhost, next to this program's
@@ -83,44 +77,20 @@ static void send_sb(void)
 	msgpack_sbuffer_clear(&sb);
 }
 
-/* A well-formed SOURCE_BATCH of n records to `topic`. */
-static void pack_records(uint64_t seq, const char *topic, uint32_t n)
+/* A well-formed SOURCE_BATCH of one record to `topic`. */
+static void pack_batch(uint64_t seq, const char *topic)
 {
 	struct proto_record r = {
 	    .topic = 0, .partition = -1, .timestamp = -1, .value = {"x", 1}};
-	int rc = proto_source_batch_begin(&pk, seq, 1) ||
-	         proto_pack_cstr(&pk, topic) ||
-	         proto_batch_records_begin(&pk, n);
 
-	for (uint32_t i = 0; i < n && !rc; i++)
-		rc = proto_source_record_pack(&pk, &r);
-	if (rc || proto_kvmap_begin(&pk, 1) ||
+	if (proto_source_batch_begin(&pk, seq, 1) ||
+	    proto_pack_cstr(&pk, topic) || proto_batch_records_begin(&pk, 1) ||
+	    proto_source_record_pack(&pk, &r) || proto_kvmap_begin(&pk, 1) ||
 	    proto_pack_kv(&pk, "{\"fake\":\"peer\"}", "1") ||
 	    proto_source_errors_begin(&pk, 0)) {
 		fprintf(stderr, "FAKE cannot pack\n");
 		exit(111);
 	}
-}
-
-static void pack_batch(uint64_t seq, const char *topic)
-{
-	pack_records(seq, topic, 1);
-}
-
-/* Copies the packed frame into slot 0 and announces it. */
-static void send_in_slot0(void)
-{
-	size_t n;
-
-	if (!region || sb.size > slot_size) {
-		fprintf(stderr, "FAKE no room in the batch region\n");
-		exit(111);
-	}
-	memcpy(region, sb.data, sb.size);
-	n = sb.size;
-	msgpack_sbuffer_clear(&sb);
-	proto_shared_pack(&pk, 0, (uint32_t)n);
-	send_sb();
 }
 
 static void misbehave(const char *mode, const struct proto_start *st)
@@ -195,18 +165,6 @@ static void misbehave(const char *mode, const struct proto_start *st)
 	} else if (strcmp(mode, "shared_shrink") == 0) {
 		proto_shared_pack(&pk, 0, (uint32_t)slot_size);
 		send_sb();
-	} else if (strcmp(mode, "shared_reuse") == 0) {
-		pack_batch(1, "peer");
-		send_in_slot0();
-		/* the same slot again, left as it is: sluiced still
-		 * produces from it */
-		proto_shared_pack(&pk, 0, (uint32_t)slot_size);
-		send_sb();
-	} else if (strcmp(mode, "shared_rewrite") == 0) {
-		pack_records(1, "peer", 30000);
-		send_in_slot0();
-		nanosleep(&(struct timespec){0, 20000000}, NULL);
-		memset(region, 0xc1, slot_size);
 	} else if (strcmp(mode, "flushed_unsent") == 0) {
 		proto_sink_flushed_begin(&pk, 77, PROTO_SINK_OK, "", 1);
 		proto_position_pack(&pk, "peer", 0, 1000);

@@ -1,11 +1,12 @@
 /*
- * test_sv_region.c: the batch region's slots: what the task writes is
- * what sluiced reads, a slot out of bounds or taken twice is refused, the
- * region is sealed against truncation, and it stays mapped while a slot
- * is taken after its creator let go of it.
+ * test_sv_region.c: the batch region: what the task writes into a slot
+ * is what sluiced copies out, a copy is sluiced's own (the task writing
+ * the slot again changes nothing in it), a slot or length out of bounds
+ * is refused, and the region is sealed against truncation and growth.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -21,114 +22,76 @@ static unsigned char *task_map(int fd, size_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static void test_take_release(void)
+static void test_copy(void)
 {
+	struct sv_region r;
 	char err[256];
-	int fd;
-	struct sv_region *r = sv_region_create(4, 4096, &fd, err, sizeof(err));
 	unsigned char *task;
-	const unsigned char *p;
+	char *copy;
+	int fd;
 
-	CHECK(r != NULL);
-	if (!r)
+	CHECK_EQ_INT(sv_region_create(&r, 4, 4096, &fd, err, sizeof(err)), 0);
+	if (!r.base)
 		return;
-	CHECK(fd >= 0);
 	task = task_map(fd, 4 * 4096);
 	CHECK(task != NULL);
-	if (!task)
-		return;
-	memcpy(task + 2 * 4096, "frame", 5);
-	p = sv_region_take(r, 2, 5, err, sizeof(err));
-	CHECK(p != NULL && memcmp(p, "frame", 5) == 0);
-	CHECK_EQ_INT(r->refs, 2);
-	/* taken: the task may not hand it over again before the ack */
-	CHECK(sv_region_take(r, 2, 5, err, sizeof(err)) == NULL);
-	CHECK(strstr(err, "slot 2 sent again before its batch was "
-	                  "acknowledged") != NULL);
-	/* other slots are free */
-	CHECK(sv_region_take(r, 3, 4096, err, sizeof(err)) != NULL);
-	sv_region_release(r, 3);
-	sv_region_release(r, 2);
-	CHECK_EQ_INT(r->refs, 1);
-	CHECK(sv_region_take(r, 2, 5, err, sizeof(err)) != NULL);
-	sv_region_release(r, 2);
-	munmap(task, 4 * 4096);
+	if (task) {
+		memcpy(task + 2 * 4096, "frame", 5);
+		copy = sv_region_copy(&r, 2, 5, err, sizeof(err));
+		CHECK(copy != NULL && memcmp(copy, "frame", 5) == 0);
+		/* the task writes the slot again: the copy stays */
+		memset(task + 2 * 4096, 0xc1, 4096);
+		CHECK(copy != NULL && memcmp(copy, "frame", 5) == 0);
+		free(copy);
+		munmap(task, 4 * 4096);
+	}
 	close(fd);
-	sv_region_put(r);
+	sv_region_unmap(&r);
+	CHECK(r.base == NULL);
 }
 
 static void test_bounds(void)
 {
+	struct sv_region r, none = {0};
 	char err[256];
 	int fd;
-	struct sv_region *r = sv_region_create(4, 4096, &fd, err, sizeof(err));
 
-	CHECK(r != NULL);
-	if (!r)
+	CHECK_EQ_INT(sv_region_create(&r, 4, 4096, &fd, err, sizeof(err)), 0);
+	if (!r.base)
 		return;
 	close(fd);
-	CHECK(sv_region_take(r, 4, 10, err, sizeof(err)) == NULL);
+	CHECK(sv_region_copy(&r, 4, 10, err, sizeof(err)) == NULL);
 	CHECK_EQ_STR(err, "out of the batch region: slot 4 of 4, 10 bytes of "
 	                  "4096");
-	CHECK(sv_region_take(r, 0, 4097, err, sizeof(err)) == NULL);
-	CHECK(sv_region_take(r, 0, 0, err, sizeof(err)) == NULL);
-	CHECK(sv_region_take(r, UINT32_MAX, 1, err, sizeof(err)) == NULL);
-	CHECK(sv_region_take(NULL, 0, 1, err, sizeof(err)) == NULL);
+	CHECK(sv_region_copy(&r, 0, 4097, err, sizeof(err)) == NULL);
+	CHECK(sv_region_copy(&r, 0, 0, err, sizeof(err)) == NULL);
+	CHECK(sv_region_copy(&r, UINT32_MAX, 1, err, sizeof(err)) == NULL);
+	CHECK(sv_region_copy(&none, 0, 1, err, sizeof(err)) == NULL);
 	CHECK_EQ_STR(err, "no batch region");
-	CHECK_EQ_INT(r->refs, 1);
-	sv_region_put(r);
-	CHECK(sv_region_create(0, 4096, &fd, err, sizeof(err)) == NULL);
-	CHECK_EQ_INT(fd, -1);
+	sv_region_unmap(&r);
+	CHECK(sv_region_create(&r, 0, 4096, &fd, err, sizeof(err)) != 0);
 }
 
 /* The task can neither shrink nor grow the region, nor change its seals. */
 static void test_sealed(void)
 {
+	struct sv_region r;
 	char err[256];
 	int fd;
-	struct sv_region *r = sv_region_create(2, 4096, &fd, err, sizeof(err));
 
-	CHECK(r != NULL);
-	if (!r)
+	CHECK_EQ_INT(sv_region_create(&r, 2, 4096, &fd, err, sizeof(err)), 0);
+	if (!r.base)
 		return;
 	CHECK(ftruncate(fd, 4096) == -1 && errno == EPERM);
 	CHECK(ftruncate(fd, 3 * 4096) == -1 && errno == EPERM);
 	CHECK(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) == -1 && errno == EPERM);
 	close(fd);
-	sv_region_put(r);
-}
-
-/* The task's process is gone (its creator let go) while a batch is still
- * being produced from a slot: the slot stays readable until released. */
-static void test_outlives_creator(void)
-{
-	char err[256];
-	int fd;
-	struct sv_region *r = sv_region_create(2, 4096, &fd, err, sizeof(err));
-	unsigned char *task;
-	const unsigned char *p;
-
-	CHECK(r != NULL);
-	if (!r)
-		return;
-	task = task_map(fd, 2 * 4096);
-	CHECK(task != NULL);
-	if (!task)
-		return;
-	memcpy(task + 4096, "still here", 10);
-	munmap(task, 2 * 4096);
-	close(fd);
-	p = sv_region_take(r, 1, 10, err, sizeof(err));
-	CHECK(p != NULL);
-	sv_region_put(r);
-	CHECK(p != NULL && memcmp(p, "still here", 10) == 0);
-	sv_region_release(r, 1); /* the last hold: unmapped and freed */
+	sv_region_unmap(&r);
 }
 
 TEST_LIST = {
-    {"take_release", test_take_release},
+    {"copy", test_copy},
     {"bounds", test_bounds},
     {"sealed", test_sealed},
-    {"outlives_creator", test_outlives_creator},
     {NULL, NULL},
 };
