@@ -7,9 +7,9 @@
 #    descriptor is not left open in the task; the first 20,000
 #    VerifiableSource records of 300 bytes arrive with seqnos 0..19999
 #    once each, each value its seqno padded to 300 bytes.
-# 2. Records of 200,000 bytes, over librdkafka's message.copy.max.bytes
-#    (sluiced has them copied when it produces them out of the region):
-#    all arrive, whole.
+# 2. Records of 200,000 bytes through the region, over librdkafka's
+#    message.copy.max.bytes (librdkafka sends them from sluiced's copy of
+#    the frame without copying them again): all arrive, whole.
 # 3. Records larger than a slot (sluice.batch.max.bytes=1024: a slot of
 #    65 KiB; records of 100,000 bytes) outgrow it and go through the
 #    socket: all arrive, whole.
