@@ -401,7 +401,8 @@ struct conn_host {
 	/* type is CONN_FLOAT32 or CONN_FLOAT64. */
 	struct conn_value *(*value_float)(struct conn_arena *a, uint32_t type,
 	                                  double v);
-	/* Must be valid UTF-8, else NULL. */
+	/* Must be valid UTF-8, else NULL with errno EINVAL (ENOMEM: out of
+	 * memory). */
 	struct conn_value *(*value_string)(struct conn_arena *a, const char *s,
 	                                   size_t len);
 	struct conn_value *(*value_bytes)(struct conn_arena *a, const void *p,

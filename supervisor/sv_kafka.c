@@ -287,6 +287,18 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	serve_producer(arg);
 }
 
+/* A numeric setting of a client's config; 0 if it has none. */
+static size_t conf_size(rd_kafka_t *rk, const char *key)
+{
+	char v[32];
+	size_t n = sizeof(v);
+
+	if (rd_kafka_conf_get(rd_kafka_conf(rk), key, v, &n) !=
+	    RD_KAFKA_CONF_OK)
+		return 0;
+	return (size_t)strtoull(v, NULL, 10);
+}
+
 int sv_kafka_init(struct sv_kafka *k, struct event_base *base,
                   struct sv_worker *w, char *err, size_t errlen)
 {
@@ -345,6 +357,7 @@ int sv_kafka_init(struct sv_kafka *k, struct event_base *base,
 		snprintf(err, errlen, "cannot create the producer: %s", errstr);
 		goto out_fail;
 	}
+	k->max_msg = conf_size(k->producer, "message.max.bytes");
 	k->pwatch = sv_qwatch_new(base, rd_kafka_queue_get_main(k->producer),
 	                          serve_producer, k);
 	k->tick = event_new(base, -1, EV_PERSIST, on_tick, k);

@@ -41,6 +41,7 @@ struct sv_kafka {
 	struct sv_worker *w;
 	struct sv_mock *mock;
 	rd_kafka_t *producer;
+	size_t max_msg; /* the producer's message.max.bytes */
 	struct sv_qwatch *pwatch;
 	struct event *tick;
 	/* called after the producer's queue was served: a place to retry

@@ -31,10 +31,21 @@ bool th_utf8_valid(const char *s, size_t n)
 	if (!p)
 		return n == 0;
 	while (i < n) {
-		unsigned char c = p[i];
+		unsigned char c;
 		uint32_t cp;
 		size_t len;
+		uint64_t w;
 
+		/* ASCII eight bytes at a time: most text is ASCII */
+		while (n - i >= 8) {
+			memcpy(&w, p + i, 8);
+			if (w & 0x8080808080808080ull)
+				break;
+			i += 8;
+		}
+		if (i == n)
+			break;
+		c = p[i];
 		if (c < 0x80) {
 			i++;
 			continue;

@@ -181,19 +181,13 @@ static struct conn_value *line_value(struct fs_task *t, struct conn_arena *a,
 {
 	const unsigned char *p = (const unsigned char *)line;
 	size_t i = 0, o = 0;
-	bool valid = true;
+	struct conn_value *v;
 
-	while (i < n) {
-		int k = utf8_seq(p + i, n - i);
-
-		if (k < 0) {
-			valid = false;
-			break;
-		}
-		i += (size_t)k;
-	}
-	if (valid)
-		return t->host->value_string(a, line, n);
+	/* the host checks the text: only a line it refuses is mended */
+	errno = 0;
+	v = t->host->value_string(a, line, n);
+	if (v || errno != EINVAL)
+		return v;
 
 	/* Each invalid byte becomes at most 3 bytes (U+FFFD). */
 	if (t->fixcap < n * 3) {
@@ -384,27 +378,34 @@ static int check_file(struct fs_task *t, char *err, size_t errlen)
 static bool next_line(struct fs_task *t, const char **line, size_t *n,
                       size_t *used)
 {
-	for (size_t i = t->scan; i < t->len; i++) {
-		char c = t->buf[i];
+	const char *s, *end, *nl, *cr;
+	size_t i;
 
-		if (c == '\n') {
-			*used = i + 1 - t->head;
-		} else if (c == '\r') {
-			/* Wait to see whether "\n" follows. */
-			if (i + 1 >= t->len) {
-				t->scan = i;
-				return false;
-			}
-			*used = i + (t->buf[i + 1] == '\n' ? 2 : 1) - t->head;
-		} else {
-			continue;
+	if (t->scan >= t->len)
+		return false;
+	s = t->buf + t->scan;
+	end = t->buf + t->len;
+	nl = memchr(s, '\n', (size_t)(end - s));
+	/* a "\r" before the "\n" (or before the end) ends the line there */
+	cr = memchr(s, '\r', (size_t)((nl ? nl : end) - s));
+	if (cr) {
+		i = (size_t)(cr - t->buf);
+		/* Wait to see whether "\n" follows. */
+		if (i + 1 >= t->len) {
+			t->scan = i;
+			return false;
 		}
-		*line = t->buf + t->head;
-		*n = i - t->head;
-		return true;
+		*used = i + (t->buf[i + 1] == '\n' ? 2 : 1) - t->head;
+	} else if (nl) {
+		i = (size_t)(nl - t->buf);
+		*used = i + 1 - t->head;
+	} else {
+		t->scan = t->len;
+		return false;
 	}
-	t->scan = t->len;
-	return false;
+	*line = t->buf + t->head;
+	*n = i - t->head;
+	return true;
 }
 
 static int add_record(struct fs_task *t, struct conn_batch *out,

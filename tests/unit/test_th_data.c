@@ -132,6 +132,27 @@ static void test_utf8(void)
 	CHECK(!th_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
 	CHECK(!th_utf8_valid("a\x80", 2));            /* lone continuation */
 	CHECK(!th_utf8_valid(NULL, 1));
+
+	/* a bad or a good sequence at every offset of a longer text (ASCII
+	 * is checked a word at a time) */
+	for (size_t k = 0; k < 40; k++) {
+		char b[41];
+
+		memset(b, 'a', sizeof(b));
+		b[k] = '\xff';
+		CHECK(!th_utf8_valid(b, 40));
+		b[k] = '\x80';
+		CHECK(!th_utf8_valid(b, 40));
+		memset(b, 'a', sizeof(b));
+		b[k] = '\xc3';
+		b[k + 1] = '\xa9';
+		CHECK(th_utf8_valid(b, 41));
+		CHECK(th_utf8_valid(b, k + 2));
+		CHECK(!th_utf8_valid(b, k + 1)); /* cut in the sequence */
+		memset(b, 'a', sizeof(b));
+		b[k] = '\0';
+		CHECK(th_utf8_valid(b, 40));
+	}
 }
 
 /* --- Schemas -------------------------------------------------------------- */
