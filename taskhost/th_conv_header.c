@@ -507,7 +507,7 @@ static int header_to(struct th_conv *c, const char *topic, const char *hkey,
 		return 0;
 	}
 	*s = th_host.schema_std(CONN_STRING, false);
-	*v = th_host.value_string(a, in->p, in->n);
+	*v = th_value_string_checked(a, in->p, in->n);
 
 out_check:
 	if (!*s || !*v)

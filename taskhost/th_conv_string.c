@@ -250,7 +250,7 @@ static int string_to(struct th_conv *c, const char *topic, const char *hkey,
 		return th_conv_error(err, errlen, -EINVAL,
 		                     "Failed to deserialize string: the data "
 		                     "is not valid UTF-8");
-	*v = th_host.value_string(a, in->p, in->n);
+	*v = th_value_string_checked(a, in->p, in->n);
 	if (!*v)
 		return th_conv_error(err, errlen, -ENOMEM, "Out of memory");
 	return 0;

@@ -945,6 +945,12 @@ static struct conn_value *value_string(struct conn_arena *a, const char *s,
 	return value_blob(a, CONN_STRING, s, len);
 }
 
+struct conn_value *th_value_string_checked(struct conn_arena *a, const char *s,
+                                           size_t len)
+{
+	return value_blob(a, CONN_STRING, s, len);
+}
+
 static struct conn_value *value_bytes(struct conn_arena *a, const void *p,
                                       size_t len)
 {

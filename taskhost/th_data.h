@@ -34,6 +34,10 @@ extern const struct conn_host th_host;
 /* Whether p[0..n) is well-formed UTF-8 (no overlong forms, surrogates or
  * code points above U+10FFFF). NUL bytes are allowed. */
 bool th_utf8_valid(const char *p, size_t n);
+/* The host's value_string for text its caller has checked with
+ * th_utf8_valid already. */
+struct conn_value *th_value_string_checked(struct conn_arena *a, const char *s,
+                                           size_t len);
 
 /* --- Byte buffer -----------------------------------------------------------
  */
