@@ -252,12 +252,12 @@ static bool plain(const struct proto_record *r, size_t max_msg)
 #define RUN_MAX 256
 
 /*
- * Produces `first` (read from `at`) and the plain records of its topic
- * after it with one rd_kafka_produce_batch call: one clock read and one
- * topic lock for the run instead of per record (librdkafka 2.0.2's
- * producev reads the clock three times for a record without a key).
- * Returns false if librdkafka's queue is full: b->next is then the first
- * record it refused, and every record after it was refused too.
+ * Produces the plain record r (read from `at`) and the plain records of
+ * its topic after it with one rd_kafka_produce_batch call: one clock read and
+ * one topic lock for the run instead of per record (librdkafka 2.0.2's producev
+ * reads the clock three times for a record without a key). Returns false if
+ * librdkafka's queue is full: b->next is then the first record it refused, and
+ * every record after it was refused too.
  */
 static bool produce_run(struct src_batch *b, struct proto_record r,
                         struct proto_rd at)
