@@ -26,16 +26,6 @@ if ! start_devkafka --brokers 1 --topic small:1 --topic large:1 --topic big:1 --
 	finish
 fi
 
-# read_topic TOPIC N: reads the first N records of TOPIC in the
-# background into $WORK/TOPIC.recs ("key<TAB>size<TAB>value" lines); it
-# runs while the records are produced (the dev broker keeps only the last
-# few MiB of a partition). Sets READER.
-read_topic() {
-	timeout 60 kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -c "$2" -q \
-		-f '%k\t%S\t%s\n' >"$WORK/$1.recs" 2>"$WORK/kcat.err" &
-	READER=$!
-}
-
 # check_topic TOPIC N SIZE: N records, key "0", values = seqno 0..N-1
 # each once, padded with '.' to SIZE bytes
 check_topic() {
@@ -79,7 +69,7 @@ run_case() { # NAME TOPIC SIZE COUNT RATE WANT_REGION WORKER-LINES...
 		"value.converter=org.apache.kafka.connect.converters.ByteArrayConverter" \
 		"$@"
 	vs "$name" "$topic" "$size" "$rate"
-	read_topic "$topic" "$count"
+	read_topic_bg "$topic" "$count" '%k\t%S\t%s\n' # key, size, value
 	if ! start_sluiced "$name" standalone "$WORK/$name-worker.properties" \
 		"$WORK/$name.properties"; then
 		fail "$name: sluiced starts" "$(tail -n 20 "$WORK/$name.err")"

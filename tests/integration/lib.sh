@@ -278,6 +278,17 @@ my_taskhosts() {
 	pgrep -d ' ' -f -- "sluice-taskhost .*--task-dir $WORK/"
 }
 
+# read_topic_bg TOPIC N FORMAT: reads the first N records of TOPIC in
+# the background into $WORK/TOPIC.recs, one kcat -f FORMAT line each
+# (kcat's errors in $WORK/kcat.err). It runs while the records are
+# produced: the dev broker keeps only the last few MiB of a partition.
+# Sets READER.
+read_topic_bg() {
+	timeout 60 kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -c "$2" -q \
+		-f "$3" >"$WORK/$1.recs" 2>"$WORK/kcat.err" &
+	READER=$!
+}
+
 # lines FILE: the number of lines in FILE (0 if it does not exist).
 lines() {
 	if [[ -e $1 ]]; then

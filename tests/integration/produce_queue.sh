@@ -25,14 +25,8 @@ if ! start_devkafka --brokers 1 --topic seq:1 --topic lines:4 --topic fits:1 --t
 	finish
 fi
 
-# read_topic TOPIC N: reads the first N records of TOPIC in the
-# background into $WORK/TOPIC.recs ("partition<TAB>key<TAB>value" lines).
-# Sets READER.
-read_topic() {
-	timeout 60 kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -c "$2" -q \
-		-f '%p\t%k\t%s\n' >"$WORK/$1.recs" 2>"$WORK/kcat.err" &
-	READER=$!
-}
+# records as "partition<TAB>key<TAB>value" lines
+read_topic() { read_topic_bg "$1" "$2" '%p\t%k\t%s\n'; }
 
 # check_order FILE N [KEY]: the values, read as the number they start
 # with, are 0..N-1 (or 1..N) once each and increase within each partition;
