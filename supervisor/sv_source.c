@@ -246,7 +246,7 @@ static void produce_failed(struct src_batch *b, rd_kafka_topic_t *rkt,
 static bool plain(const struct proto_record *r, size_t max_msg)
 {
 	return r->partition < 0 && r->timestamp < 0 && !r->headers_n &&
-	       r->key.n + r->value.n + 64 <= max_msg;
+	       (size_t)r->key.n + r->value.n + 64 <= max_msg;
 }
 
 #define RUN_MAX 256
