@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -293,6 +294,44 @@ static int watch_channels(struct event_base *base)
 	return 0;
 }
 
+static void *close_socket(void *arg)
+{
+	nng_socket s = {.id = (uint32_t)(uintptr_t)arg};
+
+	nng_close(s);
+	return NULL;
+}
+
+/*
+ * Closes an nng socket on a thread of its own. On the event loop, nng
+ * 1.5.2's nng_close waited forever in about one run in five of
+ * tests/integration/supervision.sh (tasks crashing right after they
+ * connected; the loop, i.e. the whole worker, froze waiting for the
+ * socket's pipes: nanomsg/nng#1543, fixed after 1.5.2). Closed on their
+ * own threads, every close of 18 runs finished; one that hangs would cost
+ * a thread, not the worker. Safe to finish late: the socket's path names
+ * the process generation (nothing later reuses it) and its pipe events
+ * name a socket no unit has any more (on_gone skips them).
+ */
+static void close_socket_async(nng_socket s)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	bool started = false;
+
+	if (pthread_attr_init(&a) == 0) {
+		started =
+		    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED) ==
+		        0 &&
+		    pthread_attr_setstacksize(&a, 256 * 1024) == 0 &&
+		    pthread_create(&t, &a, close_socket,
+		                   (void *)(uintptr_t)nng_socket_id(s)) == 0;
+		pthread_attr_destroy(&a);
+	}
+	if (!started)
+		nng_close(s);
+}
+
 /* Closes the channel: after its last message (STOPPED, FAILED,
  * VALIDATION) the taskhost waits for this to exit. */
 static void close_channel(struct sv_unit *u)
@@ -302,7 +341,7 @@ static void close_channel(struct sv_unit *u)
 		u->ev_recv = NULL;
 	}
 	if (u->sock_open) {
-		nng_close(u->sock);
+		close_socket_async(u->sock);
 		u->sock_open = false;
 		u->listener_open = false;
 	}
