@@ -304,10 +304,10 @@ static void *close_socket(void *arg)
 
 /*
  * Closes an nng socket on a thread of its own. On the event loop, nng
- * 1.5.2's nng_close waited forever in about one run in five of
+ * 1.5.2's nng_close waited forever in 2 of 8 local runs of
  * tests/integration/supervision.sh (tasks crashing right after they
- * connected; the loop, i.e. the whole worker, froze waiting for the
- * socket's pipes: nanomsg/nng#1543, fixed after 1.5.2). Closed on their
+ * connected; the loop, i.e. the whole worker, froze inside nng_close:
+ * nanomsg/nng#1543, fixed after 1.5.2). Closed on their
  * own threads, every close of 18 runs finished; one that hangs would cost
  * a thread, not the worker. Safe to finish late: the socket's path names
  * the process generation (nothing later reuses it) and its pipe events
