@@ -935,6 +935,12 @@ static struct conn_value *value_blob(struct conn_arena *a, uint32_t type,
 	return v;
 }
 
+struct conn_value *th_value_string_checked(struct conn_arena *a, const char *s,
+                                           size_t len)
+{
+	return value_blob(a, CONN_STRING, s, len);
+}
+
 static struct conn_value *value_string(struct conn_arena *a, const char *s,
                                        size_t len)
 {
@@ -942,13 +948,7 @@ static struct conn_value *value_string(struct conn_arena *a, const char *s,
 		errno = EINVAL;
 		return NULL;
 	}
-	return value_blob(a, CONN_STRING, s, len);
-}
-
-struct conn_value *th_value_string_checked(struct conn_arena *a, const char *s,
-                                           size_t len)
-{
-	return value_blob(a, CONN_STRING, s, len);
+	return th_value_string_checked(a, s, len);
 }
 
 static struct conn_value *value_bytes(struct conn_arena *a, const void *p,
