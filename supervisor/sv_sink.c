@@ -318,22 +318,15 @@ static void give_back(struct sv_sink *s, struct sbatch *b)
  * dropped, what it reads after is of the new assignment (librdkafka drops
  * the records of the old one still queued).
  */
-/* Raises one of the reader's flags and wakes it, from a wait for records
- * too. */
-static void tell_reader(struct sv_sink *s, bool *flag)
-{
-	pthread_mutex_lock(&s->mu);
-	*flag = true;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	rd_kafka_queue_yield(s->rq);
-}
-
 static void park(struct sv_sink *s)
 {
 	if (!s->th_started)
 		return;
-	tell_reader(s, &s->hold);
+	pthread_mutex_lock(&s->mu);
+	s->hold = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	rd_kafka_queue_yield(s->rq);
 	pthread_mutex_lock(&s->mu);
 	while (!s->parked)
 		pthread_cond_wait(&s->cv_parked, &s->mu);
@@ -445,7 +438,11 @@ static void reader_stop(struct sv_sink *s)
 {
 	if (!s->th_started)
 		return;
-	tell_reader(s, &s->quit);
+	pthread_mutex_lock(&s->mu);
+	s->quit = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	rd_kafka_queue_yield(s->rq);
 	pthread_join(s->th, NULL);
 	s->th_started = false;
 }
