@@ -322,15 +322,6 @@ int proto_source_error_next(struct proto_rd *it, uint32_t *stage,
  *		proto_sink_record_pack(pk, &rec); headers_n x proto_header_pack
  */
 int proto_sink_batch_begin(msgpack_packer *pk, uint64_t seq, uint32_t ntopics);
-/*
- * The same head with its seq left open (a 9-byte uint 0): a batch can be
- * packed before its seq is known and given one, or a new one when it is
- * sent again, by proto_sink_batch_set_seq() on the packed frame. -EINVAL
- * if the frame does not start the way proto_sink_batch_begin_open()
- * starts one.
- */
-int proto_sink_batch_begin_open(msgpack_packer *pk, uint32_t ntopics);
-int proto_sink_batch_set_seq(void *frame, size_t len, uint64_t seq);
 int proto_sink_record_pack(msgpack_packer *pk, const struct proto_record *r);
 int proto_sink_batch_unpack(struct proto_rd *rd, uint32_t nfields,
                             struct proto_batch *b);

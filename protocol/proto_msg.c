@@ -744,34 +744,6 @@ int proto_sink_batch_begin(msgpack_packer *pk, uint64_t seq, uint32_t ntopics)
 	return 0;
 }
 
-/* [30, seq, ...]: a fixarray of 4, the type, then the seq as 0xcf and
- * eight big-endian bytes */
-#define OPEN_SEQ_AT 2
-
-int proto_sink_batch_begin_open(msgpack_packer *pk, uint32_t ntopics)
-{
-	static const unsigned char seq[9] = {0xcf};
-	int rc = head(pk, PROTO_SINK_BATCH, 3);
-
-	if (rc)
-		return rc;
-	if (pk->callback(pk->data, (const char *)seq, sizeof(seq)) ||
-	    msgpack_pack_array(pk, ntopics))
-		return -ENOMEM;
-	return 0;
-}
-
-int proto_sink_batch_set_seq(void *frame, size_t len, uint64_t seq)
-{
-	unsigned char *p = frame;
-
-	if (len < OPEN_SEQ_AT + 9 || p[0] != 0x94 || p[1] != PROTO_SINK_BATCH ||
-	    p[OPEN_SEQ_AT] != 0xcf)
-		return -EINVAL;
-	enc_be(p + OPEN_SEQ_AT, 0xcf, seq, 8);
-	return 0;
-}
-
 int proto_sink_batch_unpack(struct proto_rd *rd, uint32_t nfields,
                             struct proto_batch *b)
 {

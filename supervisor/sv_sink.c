@@ -3,25 +3,14 @@
  *
  * One batch is in flight to the taskhost at a time: a sink sees its
  * records in order even when a put() is retried, as in Kafka Connect.
- *
- * A reader thread per sink takes the records from the consumer and packs
- * them into SINK_BATCH frames, one batch ahead of the one in flight; the
- * event loop gives a packed batch its seq, sends it, and hands it back
- * when it is acknowledged or dropped, and the reader releases its records
- * before it fills it again. Everything else (rebalances, positions,
- * commits, flushes, the dead letter queue) stays on the event loop: the
- * consumer's own queue, where librdkafka puts rebalances and commit
- * results, is served there; every assigned partition's records are
- * forwarded to the reader's queue. docs/design-notes.md "A sink's
- * reader thread".
+ * While it is, the next batch is already taken from the consumer, so it
+ * goes out as soon as the ack comes back and the consumer's per-record
+ * work overlaps the task's.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "sv_herder.h"
 #include "sv_log.h"
@@ -30,12 +19,6 @@
 
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 10000
-/* how long the reader waits for a record before it looks again */
-#define READ_WAIT_MS 1000
-/* a packed frame larger than this is not kept for the next batch */
-#define KEEP_FRAME_MAX (4u << 20)
-/* batches: the one in flight and the next */
-#define NBATCH 2
 
 /* A partition of the current assignment. */
 struct tp {
@@ -45,21 +28,6 @@ struct tp {
 	int64_t acked;     /* the position after the last acked record */
 	int64_t committed; /* the position committed, -1: none known */
 	int64_t flushing;  /* sent in the pending SINK_FLUSH, -1: none */
-};
-
-/*
- * Records read and packed by the reader; the event loop's from the moment
- * it takes the batch until it gives it back.
- */
-struct sbatch {
-	rd_kafka_message_t **msgs;
-	size_t n;
-	const char **topics; /* names in the frame's order (msgs own them) */
-	uint32_t *tidx;      /* each record's topic index */
-	uint32_t ntopics;
-	msgpack_sbuffer sb; /* the SINK_BATCH frame, its seq open; empty: not
-	                       packed (no memory) */
-	struct sbatch *next;
 };
 
 struct sv_sink {
@@ -73,29 +41,12 @@ struct sv_sink {
 	struct tp *tps;
 	size_t ntps;
 
-	/* the reader */
-	rd_kafka_queue_t *rq; /* every assigned partition's records */
-	size_t max;           /* sluice.batch.max.records */
-	struct sbatch b[NBATCH];
-	pthread_t th;
-	bool th_started;
-	int fds[2]; /* the reader wakes the event loop */
-	struct event *ev_packed;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;        /* the reader waits on it */
-	pthread_cond_t cv_parked; /* the event loop waits on it */
-	/* under mu */
-	struct sbatch *packed; /* oldest first */
-	struct sbatch *spare;  /* for the reader to empty and fill */
-	bool hold;             /* the reader is to park */
-	bool parked;           /* it is: it holds no batch */
-	bool quit;
-	bool woke; /* a byte is in the pipe */
-	unsigned nerr;
-	char err[256];
-
-	/* the batch in flight, or waiting to be sent (again) */
-	struct sbatch *cur;
+	/* the batch in flight, or waiting to be sent again */
+	rd_kafka_message_t **msgs;
+	size_t nmsgs;
+	/* the next batch, read while msgs is in flight (never sent) */
+	rd_kafka_message_t **next;
+	size_t nnext;
 	uint64_t batch_seq; /* 0: none in flight */
 	bool resend;        /* waiting for ev_retry */
 	int retry_ms;
@@ -141,53 +92,62 @@ static struct tp *tp_get(struct sv_sink *s, const char *topic,
 	return t;
 }
 
-/* --- the reader -------------------------------------------------------- */
-
-/* Releases a batch's records (a lock and a free each in librdkafka). */
-static void batch_empty(struct sbatch *b)
+static void destroy_msgs(rd_kafka_message_t **msgs, size_t *n)
 {
-	for (size_t i = 0; i < b->n; i++)
-		rd_kafka_message_destroy(b->msgs[i]);
-	b->n = 0;
-	if (b->sb.alloc > KEEP_FRAME_MAX) {
-		msgpack_sbuffer_destroy(&b->sb);
-		msgpack_sbuffer_init(&b->sb);
-	}
-	msgpack_sbuffer_clear(&b->sb);
+	for (size_t i = 0; i < *n; i++)
+		rd_kafka_message_destroy(msgs[i]);
+	*n = 0;
 }
 
-/* Packs b's records into b->sb, its seq open. 0 or -ENOMEM (b->sb is then
- * empty). */
-static int pack(struct sbatch *b)
+/* Drops the batch in flight and the next one: both are read again. */
+static void drop_batch(struct sv_sink *s)
 {
-	msgpack_packer pk;
-	int rc;
+	destroy_msgs(s->msgs, &s->nmsgs);
+	destroy_msgs(s->next, &s->nnext);
+	s->batch_seq = 0;
+	s->resend = false;
+	evtimer_del(s->ev_retry);
+}
 
-	msgpack_sbuffer_clear(&b->sb);
-	msgpack_packer_init(&pk, &b->sb, msgpack_sbuffer_write);
-	b->ntopics = 0;
-	for (size_t i = 0; i < b->n; i++) {
-		const char *t = rd_kafka_topic_name(b->msgs[i]->rkt);
+/* --- sending ---------------------------------------------------------- */
+
+static int send_batch(struct sv_sink *s)
+{
+	struct sv_unit *u = s->u;
+	msgpack_packer *pk = &u->pk;
+	const char **topics = NULL;
+	uint32_t *tidx = NULL, ntopics = 0;
+	int rc = -ENOMEM;
+
+	topics = calloc(s->nmsgs, sizeof(*topics));
+	tidx = calloc(s->nmsgs, sizeof(*tidx));
+	if (!topics || !tidx)
+		goto out;
+	for (size_t i = 0; i < s->nmsgs; i++) {
+		const char *t = rd_kafka_topic_name(s->msgs[i]->rkt);
 		uint32_t k;
 
-		for (k = 0; k < b->ntopics; k++)
-			if (b->topics[k] == t || strcmp(b->topics[k], t) == 0)
+		for (k = 0; k < ntopics; k++)
+			if (topics[k] == t || strcmp(topics[k], t) == 0)
 				break;
-		if (k == b->ntopics)
-			b->topics[b->ntopics++] = t;
-		b->tidx[i] = k;
+		if (k == ntopics)
+			topics[ntopics++] = t;
+		tidx[i] = k;
 	}
-	rc = proto_sink_batch_begin_open(&pk, b->ntopics);
-	for (uint32_t k = 0; k < b->ntopics && rc == 0; k++)
-		rc = proto_pack_cstr(&pk, b->topics[k]);
+	for (uint32_t k = 0; k < ntopics; k++)
+		sv_herder_topic_used(u, topics[k], strlen(topics[k]));
+	s->batch_seq = ++s->next_seq;
+	rc = proto_sink_batch_begin(pk, s->batch_seq, ntopics);
+	for (uint32_t k = 0; k < ntopics && rc == 0; k++)
+		rc = proto_pack_cstr(pk, topics[k]);
 	if (rc == 0)
-		rc = proto_batch_records_begin(&pk, (uint32_t)b->n);
-	for (size_t i = 0; i < b->n && rc == 0; i++) {
-		const rd_kafka_message_t *m = b->msgs[i];
+		rc = proto_batch_records_begin(pk, (uint32_t)s->nmsgs);
+	for (size_t i = 0; i < s->nmsgs && rc == 0; i++) {
+		const rd_kafka_message_t *m = s->msgs[i];
 		rd_kafka_headers_t *hdrs = NULL;
 		rd_kafka_timestamp_type_t tst;
 		struct proto_record r = {
-		    .topic = b->tidx[i],
+		    .topic = tidx[i],
 		    .partition = m->partition,
 		    .offset = m->offset,
 		    .timestamp = rd_kafka_message_timestamp(m, &tst),
@@ -199,7 +159,7 @@ static int pack(struct sbatch *b)
 			r.timestamp = -1;
 		if (rd_kafka_message_headers(m, &hdrs) == 0 && hdrs)
 			r.headers_n = (uint32_t)rd_kafka_header_cnt(hdrs);
-		rc = proto_sink_record_pack(&pk, &r);
+		rc = proto_sink_record_pack(pk, &r);
 		for (uint32_t h = 0; h < r.headers_n && rc == 0; h++) {
 			const char *name;
 			const void *val;
@@ -208,369 +168,88 @@ static int pack(struct sbatch *b)
 			if (rd_kafka_header_get_all(hdrs, h, &name, &val,
 			                            &vlen))
 				break;
-			rc = proto_header_pack(&pk, name, strlen(name), val,
+			rc = proto_header_pack(pk, name, strlen(name), val,
 			                       vlen, val == NULL);
 		}
 	}
-	if (rc)
-		msgpack_sbuffer_clear(&b->sb);
+	if (rc) {
+		msgpack_sbuffer_clear(&u->sb);
+		goto out;
+	}
+	rc = sv_unit_send(u);
+out:
+	free(topics);
+	free(tidx);
 	return rc;
-}
-
-/*
- * Reads into the empty batch b: waits up to READ_WAIT_MS for a first
- * record, then takes what else is there, up to a batch. Keeps the records,
- * counts the errors into *nerr (the last one's text in err) and drops
- * them and end-of-partition events.
- */
-static void fill(struct sv_sink *s, struct sbatch *b, unsigned *nerr, char *err,
-                 size_t errlen)
-{
-	ssize_t got =
-	    rd_kafka_consume_batch_queue(s->rq, READ_WAIT_MS, b->msgs, 1);
-	ssize_t more;
-
-	if (got <= 0)
-		return;
-	more = rd_kafka_consume_batch_queue(s->rq, 0, b->msgs + 1, s->max - 1);
-	if (more > 0)
-		got += more;
-	for (ssize_t i = 0; i < got; i++) {
-		rd_kafka_message_t *m = b->msgs[i];
-
-		if (m->err) {
-			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-				(*nerr)++;
-				snprintf(err, errlen, "%s",
-				         rd_kafka_message_errstr(m));
-			}
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		b->msgs[b->n++] = m;
-	}
-	if (b->n)
-		pack(b); /* if it cannot, the event loop tries again */
-}
-
-static void *reader_main(void *arg)
-{
-	struct sv_sink *s = arg;
-	char err[sizeof(s->err)];
-
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		struct sbatch *b;
-		unsigned nerr = 0;
-
-		while (!s->quit && (s->hold || !s->spare)) {
-			if (s->hold && !s->parked) {
-				s->parked = true;
-				pthread_cond_signal(&s->cv_parked);
-			}
-			pthread_cond_wait(&s->cv, &s->mu);
-		}
-		if (s->quit)
-			break;
-		s->parked = false;
-		b = s->spare;
-		s->spare = b->next;
-		b->next = NULL;
-		pthread_mutex_unlock(&s->mu);
-
-		batch_empty(b);
-		fill(s, b, &nerr, err, sizeof(err));
-
-		pthread_mutex_lock(&s->mu);
-		if (b->n) {
-			struct sbatch **t = &s->packed;
-
-			while (*t)
-				t = &(*t)->next;
-			*t = b;
-		} else {
-			b->next = s->spare;
-			s->spare = b;
-		}
-		if (nerr) {
-			s->nerr += nerr;
-			memcpy(s->err, err, sizeof(s->err));
-		}
-		if ((s->packed || s->nerr) && !s->woke &&
-		    write(s->fds[1], "x", 1) == 1)
-			s->woke = true;
-	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
-}
-
-/* Hands b back to the reader. Under mu. */
-static void give_back(struct sv_sink *s, struct sbatch *b)
-{
-	b->next = s->spare;
-	s->spare = b;
-}
-
-/*
- * Parks the reader: it finishes the batch it is reading (a pack at most;
- * a wait for records ends at once) and takes none until unpark(). Around
- * every rd_kafka_assign: what it read before the assign is packed and
- * dropped, what it reads after is of the new assignment (librdkafka drops
- * the records of the old one still queued).
- */
-static void park(struct sv_sink *s)
-{
-	if (!s->th_started)
-		return;
-	pthread_mutex_lock(&s->mu);
-	s->hold = true;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	rd_kafka_queue_yield(s->rq);
-	pthread_mutex_lock(&s->mu);
-	while (!s->parked)
-		pthread_cond_wait(&s->cv_parked, &s->mu);
-	pthread_mutex_unlock(&s->mu);
-}
-
-static void unpark(struct sv_sink *s)
-{
-	if (!s->th_started)
-		return;
-	pthread_mutex_lock(&s->mu);
-	s->hold = false;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-}
-
-/*
- * Drops the packed batches, and with cur_too the current one: their
- * records are read again from where the consumer is told to start (with
- * the reader parked, or stopping).
- */
-static void drop_ahead(struct sv_sink *s, bool cur_too)
-{
-	pthread_mutex_lock(&s->mu);
-	while (s->packed) {
-		struct sbatch *b = s->packed;
-
-		s->packed = b->next;
-		give_back(s, b);
-	}
-	if (cur_too && s->cur)
-		give_back(s, s->cur);
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	if (cur_too) {
-		s->cur = NULL;
-		s->batch_seq = 0;
-		s->resend = false;
-		evtimer_del(s->ev_retry);
-	}
-}
-
-/* Drops the batch in flight and everything read after it. */
-static void drop_batch(struct sv_sink *s)
-{
-	drop_ahead(s, true);
-}
-
-/* Drops what the task has not been sent, or refused. */
-static void drop_unsent(struct sv_sink *s)
-{
-	drop_ahead(s, !s->batch_seq || s->resend);
-}
-
-/* The oldest packed batch becomes the current one. */
-static struct sbatch *take(struct sv_sink *s)
-{
-	struct sbatch *b;
-
-	if (s->cur || !s->th_started)
-		return s->cur;
-	pthread_mutex_lock(&s->mu);
-	if ((b = s->packed))
-		s->packed = b->next;
-	pthread_mutex_unlock(&s->mu);
-	if (!b)
-		return NULL;
-	b->next = NULL;
-	for (uint32_t k = 0; k < b->ntopics; k++)
-		sv_herder_topic_used(s->u, b->topics[k], strlen(b->topics[k]));
-	return s->cur = b;
-}
-
-/* The current batch is acknowledged: the reader may fill it again. */
-static void release_cur(struct sv_sink *s)
-{
-	pthread_mutex_lock(&s->mu);
-	give_back(s, s->cur);
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	s->cur = NULL;
-	s->batch_seq = 0;
-}
-
-static void pump(struct sv_sink *s);
-
-static void on_packed(evutil_socket_t fd, short what, void *arg)
-{
-	struct sv_sink *s = arg;
-	char buf[64], err[sizeof(s->err)];
-	unsigned nerr;
-
-	(void)what;
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	pthread_mutex_lock(&s->mu);
-	s->woke = false;
-	nerr = s->nerr;
-	s->nerr = 0;
-	memcpy(err, s->err, sizeof(err));
-	pthread_mutex_unlock(&s->mu);
-	if (nerr)
-		slog(s, SV_LOG_WARN, "SV-SINK-CONSUME", "consumer: %s%s", err,
-		     nerr > 1 ? " (and more errors)" : "");
-	pump(s);
-}
-
-static void reader_stop(struct sv_sink *s)
-{
-	if (!s->th_started)
-		return;
-	pthread_mutex_lock(&s->mu);
-	s->quit = true;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	rd_kafka_queue_yield(s->rq);
-	pthread_join(s->th, NULL);
-	s->th_started = false;
-}
-
-static int reader_start(struct sv_sink *s, char *err, size_t errlen)
-{
-	pthread_attr_t a;
-	int rc;
-
-	s->max = s->u->ctx->w->batch_max_records;
-	for (int i = 0; i < NBATCH; i++) {
-		struct sbatch *b = &s->b[i];
-
-		b->msgs = calloc(s->max, sizeof(*b->msgs));
-		b->topics = calloc(s->max, sizeof(*b->topics));
-		b->tidx = calloc(s->max, sizeof(*b->tidx));
-		if (!b->msgs || !b->topics || !b->tidx)
-			goto nomem;
-		b->next = s->spare;
-		s->spare = b;
-	}
-	if (!(s->rq = rd_kafka_queue_new(s->rk)))
-		goto nomem;
-	if (pipe2(s->fds, O_NONBLOCK | O_CLOEXEC) == -1) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		return -errno;
-	}
-	s->ev_packed = event_new(s->u->ctx->base, s->fds[0],
-	                         EV_READ | EV_PERSIST, on_packed, s);
-	if (!s->ev_packed || event_add(s->ev_packed, NULL) == -1)
-		goto nomem;
-	if ((rc = pthread_attr_init(&a)))
-		goto fail;
-	/* packing and librdkafka's consume calls need little stack */
-	pthread_attr_setstacksize(&a, 256 * 1024);
-	rc = pthread_create(&s->th, &a, reader_main, s);
-	pthread_attr_destroy(&a);
-	if (rc)
-		goto fail;
-	s->th_started = true;
-	return 0;
-nomem:
-	snprintf(err, errlen, "out of memory");
-	return -ENOMEM;
-fail:
-	snprintf(err, errlen, "cannot start the sink's reader thread: %s",
-	         strerror(rc));
-	return -rc;
-}
-
-/* Sends the records of the partitions in parts to the reader's queue. */
-static void forward(struct sv_sink *s,
-                    const rd_kafka_topic_partition_list_t *parts)
-{
-	for (int i = 0; i < parts->cnt; i++) {
-		rd_kafka_queue_t *pq = rd_kafka_queue_get_partition(
-		    s->rk, parts->elems[i].topic, parts->elems[i].partition);
-
-		if (!pq) {
-			slog(s, SV_LOG_ERROR, "SV-SINK-FORWARD",
-			     "cannot route %s-%d to the reader",
-			     parts->elems[i].topic,
-			     (int)parts->elems[i].partition);
-			continue;
-		}
-		rd_kafka_queue_forward(pq, s->rq);
-		rd_kafka_queue_destroy(pq);
-	}
-}
-
-/* --- sending ---------------------------------------------------------- */
-
-static int send_batch(struct sv_sink *s)
-{
-	struct sbatch *b = s->cur;
-	uint64_t seq = s->next_seq + 1;
-	int rc;
-
-	if (!b->sb.size && (rc = pack(b)))
-		return rc;
-	if ((rc = proto_sink_batch_set_seq(b->sb.data, b->sb.size, seq)))
-		return rc;
-	s->batch_seq = s->next_seq = seq;
-	return sv_unit_send_bytes(s->u, b->sb.data, b->sb.size);
 }
 
 static bool send_flush(struct sv_sink *s);
 
 /*
- * The current batch is pending (taken, not sent), in flight (sent,
- * batch_seq set) or waiting to be resent. pump() takes the oldest packed
- * batch when there is no current one and sends it when the task can take
- * it.
+ * The batch buffer is empty, pending (read, not sent), in flight (sent,
+ * batch_seq set) or waiting to be resent. pump() fills an empty buffer
+ * from the consumer (which also serves rebalances and commit results) and
+ * sends a pending batch when the task can take it.
  */
-static void pump(struct sv_sink *s)
+/* Reads up to a batch from the consumer into msgs (empty); keeps the
+ * records, drops errors and end-of-partition events. */
+static void read_batch(struct sv_sink *s, rd_kafka_message_t **msgs, size_t *n)
 {
-	if (!s->rk || s->stopping || !take(s))
+	struct sv_worker *w = s->u->ctx->w;
+	rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(s->rk);
+	ssize_t got =
+	    rd_kafka_consume_batch_queue(q, 0, msgs, w->batch_max_records);
+
+	rd_kafka_queue_destroy(q);
+	for (ssize_t i = 0; i < got; i++) {
+		rd_kafka_message_t *m = msgs[i];
+
+		if (m->err) {
+			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+				slog(s, SV_LOG_WARN, "SV-SINK-CONSUME",
+				     "consumer: %s",
+				     rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		msgs[(*n)++] = m;
+	}
+}
+
+static void pump_opt(struct sv_sink *s, bool prefetch)
+{
+	struct sv_worker *w = s->u->ctx->w;
+
+	if (!s->rk || s->stopping)
 		return;
+	if ((!s->msgs &&
+	     !(s->msgs = calloc(w->batch_max_records, sizeof(*s->msgs)))) ||
+	    (!s->next &&
+	     !(s->next = calloc(w->batch_max_records, sizeof(*s->next)))))
+		return;
+	if (s->nmsgs == 0)
+		read_batch(s, s->msgs, &s->nmsgs);
 	/* a pending batch is held until the task can take it */
-	if (!s->batch_seq && !s->resend && s->ready && !s->paused &&
+	if (s->nmsgs && !s->batch_seq && !s->resend && s->ready && !s->paused &&
 	    sv_unit_live(s->u) && send_batch(s)) {
 		slog(s, SV_LOG_WARN, "SV-SINK-SEND",
 		     "cannot send a batch to the task; it is read again after "
 		     "a restart");
 		s->batch_seq = 0;
 	}
+	/* in flight: read the next one meanwhile */
+	if (prefetch && s->batch_seq && !s->resend && s->nnext == 0)
+		read_batch(s, s->next, &s->nnext);
 }
 
-/* Rebalances, commit results and consumer errors; the records go to the
- * reader. */
+static void pump(struct sv_sink *s)
+{
+	pump_opt(s, true);
+}
+
 static void on_queue(void *arg)
 {
-	struct sv_sink *s = arg;
-	rd_kafka_message_t *m;
-
-	while (s->rk && (m = rd_kafka_consumer_poll(s->rk, 0))) {
-		if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-			slog(s, SV_LOG_WARN, "SV-SINK-CONSUME", "consumer: %s",
-			     rd_kafka_message_errstr(m));
-		else if (!m->err)
-			/* forward() failed for its partition: read again
-			 * after a restart */
-			slog(s, SV_LOG_WARN, "SV-SINK-CONSUME",
-			     "a record of %s-%d bypassed the reader; dropped",
-			     rd_kafka_topic_name(m->rkt), (int)m->partition);
-		rd_kafka_message_destroy(m);
-	}
-	pump(s);
+	pump(arg);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -605,13 +284,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			t->acked = t->flushing = -1;
 			t->committed = p->offset >= 0 ? p->offset : -1;
 		}
-		park(s);
-		drop_unsent(s);
-		forward(s, parts);
 		rd_kafka_assign(rk, parts);
 		if (s->paused)
 			rd_kafka_pause_partitions(rk, parts);
-		unpark(s);
 		slog(s, SV_LOG_INFO, "SV-SINK-ASSIGN", "assigned %d partitions",
 		     parts->cnt);
 		return;
@@ -624,10 +299,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		if (t)
 			t->owned = false;
 	}
-	park(s);
-	drop_unsent(s);
 	rd_kafka_assign(rk, NULL);
-	unpark(s);
 	slog(s, SV_LOG_INFO, "SV-SINK-REVOKE", "revoked %d partitions",
 	     parts->cnt);
 }
@@ -760,7 +432,6 @@ static int create_consumer(struct sv_sink *s, char *err, size_t errlen)
 	json_t *ov = overrides(u->conn_config);
 	rd_kafka_conf_t *conf;
 	const char *g = json_string_value(json_object_get(ov, "group.id"));
-	int rc;
 
 	/* Kafka Connect's group, unless the connector overrides it */
 	snprintf(group, sizeof(group), "%s", g ? g : "");
@@ -783,8 +454,6 @@ static int create_consumer(struct sv_sink *s, char *err, size_t errlen)
 		return -EIO;
 	}
 	rd_kafka_poll_set_consumer(s->rk);
-	if ((rc = reader_start(s, err, errlen)))
-		return rc;
 	s->qw = sv_qwatch_new(u->ctx->base, rd_kafka_queue_get_consumer(s->rk),
 	                      on_queue, s);
 	if (!s->qw) {
@@ -814,12 +483,6 @@ struct sv_sink *sv_sink_new(struct sv_unit *u, char *err, size_t errlen)
 	}
 	s->u = u;
 	s->retry_ms = RETRY_MIN_MS;
-	s->fds[0] = s->fds[1] = -1;
-	for (int i = 0; i < NBATCH; i++)
-		msgpack_sbuffer_init(&s->b[i].sb);
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
-	pthread_cond_init(&s->cv_parked, NULL);
 	if ((topics && *topics) == (regex && *regex)) {
 		snprintf(err, errlen,
 		         "Must configure one of topics or topics.regex, not "
@@ -854,35 +517,17 @@ void sv_sink_free(struct sv_sink *s)
 {
 	if (!s)
 		return;
-	reader_stop(s);
-	/* librdkafka wants every record released before it is destroyed */
-	for (int i = 0; i < NBATCH; i++)
-		batch_empty(&s->b[i]);
-	sv_qwatch_free(s->qw);
-	if (s->rk) {
-		/* leave the group now, so the partitions move at once (the
-		 * revoke it serves still drops batches: they are empty) */
-		rd_kafka_consumer_close(s->rk);
-		if (s->rq)
-			rd_kafka_queue_destroy(s->rq);
-		rd_kafka_destroy(s->rk);
-	}
+	drop_batch(s);
+	free(s->msgs);
+	free(s->next);
 	if (s->ev_retry)
 		event_free(s->ev_retry);
-	if (s->ev_packed)
-		event_free(s->ev_packed);
-	for (int i = 0; i < 2; i++)
-		if (s->fds[i] != -1)
-			close(s->fds[i]);
-	for (int i = 0; i < NBATCH; i++) {
-		free(s->b[i].msgs);
-		free(s->b[i].topics);
-		free(s->b[i].tidx);
-		msgpack_sbuffer_destroy(&s->b[i].sb);
+	sv_qwatch_free(s->qw);
+	if (s->rk) {
+		/* leave the group now, so the partitions move at once */
+		rd_kafka_consumer_close(s->rk);
+		rd_kafka_destroy(s->rk);
 	}
-	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->cv);
-	pthread_cond_destroy(&s->cv_parked);
 	for (size_t i = 0; i < s->ntps; i++)
 		free(s->tps[i].topic);
 	free(s->tps);
@@ -934,13 +579,9 @@ void sv_sink_on_exit(struct sv_sink *s)
 		    t->committed >= 0 ? t->committed : RD_KAFKA_OFFSET_INVALID;
 	}
 	if (l && l->cnt) {
-		park(s);
-		drop_batch(s);
-		forward(s, l);
 		rd_kafka_assign(s->rk, l);
 		if (s->paused)
 			rd_kafka_pause_partitions(s->rk, l);
-		unpark(s);
 	}
 	if (l)
 		rd_kafka_topic_partition_list_destroy(l);
@@ -951,7 +592,7 @@ static void to_dlq(struct sv_sink *s, uint32_t index, uint32_t stage,
                    struct proto_str msg)
 {
 	struct sv_unit *u = s->u;
-	const rd_kafka_message_t *m = s->cur->msgs[index];
+	const rd_kafka_message_t *m = s->msgs[index];
 	rd_kafka_headers_t *h = NULL;
 	char num[32];
 
@@ -1052,7 +693,7 @@ int sv_sink_on_ack(struct sv_sink *s, struct proto_rd *rd, uint32_t nf,
 		struct proto_str msg;
 
 		if (proto_sink_error_next(&it, &index, &stage, &msg) ||
-		    index >= s->cur->n) {
+		    index >= s->nmsgs) {
 			snprintf(err, errlen,
 			         "SINK_ACK names a record not in the batch");
 			return -EPROTO;
@@ -1060,26 +701,37 @@ int sv_sink_on_ack(struct sv_sink *s, struct proto_rd *rd, uint32_t nf,
 		to_dlq(s, index, stage, msg);
 	}
 	/* a batch holds runs of one partition: look each run up once */
-	for (size_t i = 0; i < s->cur->n;) {
-		rd_kafka_message_t **msgs = s->cur->msgs;
-		const rd_kafka_message_t *m = msgs[i];
+	for (size_t i = 0; i < s->nmsgs;) {
+		const rd_kafka_message_t *m = s->msgs[i];
 		const char *t = rd_kafka_topic_name(m->rkt);
 		struct tp *tp = tp_find(s, t, strlen(t), m->partition);
 		int64_t last = m->offset;
 
-		for (i++; i < s->cur->n && msgs[i]->rkt == m->rkt &&
-		          msgs[i]->partition == m->partition;
+		for (i++; i < s->nmsgs && s->msgs[i]->rkt == m->rkt &&
+		          s->msgs[i]->partition == m->partition;
 		     i++)
-			if (msgs[i]->offset > last)
-				last = msgs[i]->offset;
+			if (s->msgs[i]->offset > last)
+				last = s->msgs[i]->offset;
 		if (tp && tp->owned && last + 1 > tp->acked)
 			tp->acked = last + 1;
 	}
 	s->retry_ms = RETRY_MIN_MS;
-	/* the reader releases the records while the next batch is out */
-	release_cur(s);
-	finish_stop_if_idle(s);
-	pump(s);
+	{
+		/* the next batch goes out before this one's records are
+		 * released: that is slow (a lock and a free per record) */
+		rd_kafka_message_t **done = s->msgs;
+		size_t ndone = s->nmsgs;
+
+		s->msgs = s->next;
+		s->nmsgs = s->nnext;
+		s->next = done;
+		s->nnext = 0;
+		s->batch_seq = 0;
+		finish_stop_if_idle(s);
+		pump_opt(s, false); /* next (done) is not free yet */
+		destroy_msgs(done, &ndone);
+		pump(s); /* read the one after */
+	}
 	return 0;
 }
 
@@ -1187,8 +839,10 @@ void sv_sink_begin_stop(struct sv_sink *s)
 	s->stopping = true;
 	s->final_flush = false;
 	/* a batch not sent, or refused, was not written: it is read again
-	 * after a restart; so are the ones after it */
-	drop_unsent(s);
+	 * after a restart; so is the next one */
+	destroy_msgs(s->next, &s->nnext);
+	if (!s->batch_seq || s->resend)
+		drop_batch(s);
 	finish_stop_if_idle(s);
 }
 

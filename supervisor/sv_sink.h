@@ -10,8 +10,7 @@
  * positions it confirms are committed. When the process dies, everything
  * after the last commit is read again.
  *
- * Event loop thread only; each sink has a reader thread of its own inside
- * sv_sink.c (docs/design-notes.md "A sink's reader thread").
+ * Event loop thread only.
  */
 #ifndef SLUICE_SV_SINK_H
 #define SLUICE_SV_SINK_H

@@ -110,26 +110,24 @@ static void on_log(evutil_socket_t fd, short what, void *arg);
 static void dispatch(struct sv_unit *u, enum sv_event ev);
 static void schedule_restart(struct sv_unit *u, const char *why);
 
-int sv_unit_send_bytes(struct sv_unit *u, const void *p, size_t n)
-{
-	nng_msg *m;
-
-	if (!u->sock_open || nng_msg_alloc(&m, n))
-		return -EIO;
-	memcpy(nng_msg_body(m), p, n);
-	/* pair1 buffers what credits allow; a full buffer means the taskhost
-	 * stopped reading: the heartbeat catches that */
-	if (nng_sendmsg(u->sock, m, NNG_FLAG_NONBLOCK)) {
-		nng_msg_free(m);
-		return -EIO;
-	}
-	return 0;
-}
-
 int sv_unit_send(struct sv_unit *u)
 {
-	int rc = sv_unit_send_bytes(u, u->sb.data, u->sb.size);
+	nng_msg *m;
+	int rc = -EIO;
 
+	if (!u->sock_open) {
+		msgpack_sbuffer_clear(&u->sb);
+		return -EIO;
+	}
+	if (nng_msg_alloc(&m, u->sb.size) == 0) {
+		memcpy(nng_msg_body(m), u->sb.data, u->sb.size);
+		/* pair1 buffers what credits allow; a full buffer means the
+		 * taskhost stopped reading: the heartbeat catches that */
+		if (nng_sendmsg(u->sock, m, NNG_FLAG_NONBLOCK) == 0)
+			rc = 0;
+		else
+			nng_msg_free(m);
+	}
 	msgpack_sbuffer_clear(&u->sb);
 	return rc;
 }

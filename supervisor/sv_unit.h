@@ -222,8 +222,6 @@ void sv_unit_send_stop(struct sv_unit *u);
 
 /* Sends what u->sb holds as one frame. 0 or -EIO. */
 int sv_unit_send(struct sv_unit *u);
-/* Sends the n bytes at p as one frame. 0 or -EIO. */
-int sv_unit_send_bytes(struct sv_unit *u, const void *p, size_t n);
 
 /* True while a started process (READY, possibly stopping) listens. */
 bool sv_unit_live(const struct sv_unit *u);

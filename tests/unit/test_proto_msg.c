@@ -334,39 +334,6 @@ static void test_sink_messages(void)
 	CHECK_EQ_INT(f.offsets_n, 1);
 }
 
-/* A SINK_BATCH packed before its seq is known, given one, then another. */
-static void test_sink_batch_open_seq(void)
-{
-	struct proto_record r = {.partition = 0, .offset = 7, .timestamp = -1};
-	struct proto_batch b;
-	struct proto_rd rd;
-	uint32_t nf;
-	static const uint64_t seqs[] = {1, 300, UINT64_MAX};
-
-	reset();
-	CHECK_EQ_INT(proto_sink_batch_begin_open(&pk, 1), 0);
-	CHECK_EQ_INT(proto_pack_cstr(&pk, "t"), 0);
-	CHECK_EQ_INT(proto_batch_records_begin(&pk, 1), 0);
-	CHECK_EQ_INT(proto_sink_record_pack(&pk, &r), 0);
-	for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
-		CHECK_EQ_INT(
-		    proto_sink_batch_set_seq(sb.data, sb.size, seqs[i]), 0);
-		open_frame(&rd, PROTO_SINK_BATCH, &nf);
-		CHECK_EQ_INT(proto_sink_batch_unpack(&rd, nf, &b), 0);
-		CHECK(b.seq == seqs[i]);
-		CHECK_EQ_INT(b.records_n, 1);
-	}
-	/* too short, or not a frame begun open */
-	CHECK_EQ_INT(proto_sink_batch_set_seq(sb.data, 10, 1), -EINVAL);
-	reset();
-	CHECK_EQ_INT(proto_sink_batch_begin(&pk, 4, 0), 0);
-	CHECK_EQ_INT(proto_batch_records_begin(&pk, 0), 0);
-	CHECK_EQ_INT(proto_sink_batch_set_seq(sb.data, sb.size, 9), -EINVAL);
-	reset();
-	CHECK_EQ_INT(proto_sink_ack_begin(&pk, 4, PROTO_SINK_OK, "", 0), 0);
-	CHECK_EQ_INT(proto_sink_batch_set_seq(sb.data, sb.size, 9), -EINVAL);
-}
-
 /* Every strict prefix of a valid frame is rejected. */
 static void test_truncations(void)
 {
@@ -711,7 +678,6 @@ TEST_LIST = {
     {"task_configs_and_validation", test_task_configs_and_validation},
     {"source_batch", test_source_batch},
     {"sink_messages", test_sink_messages},
-    {"sink_batch_open_seq", test_sink_batch_open_seq},
     {"truncations", test_truncations},
     {"mutations", test_mutations},
     {"malformed", test_malformed},
