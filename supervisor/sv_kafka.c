@@ -299,6 +299,72 @@ static size_t conf_size(rd_kafka_t *rk, const char *key)
 	return (size_t)strtoull(v, NULL, 10);
 }
 
+/*
+ * The producer's partitioner when it is murmur2_random: that one, and it
+ * notes the partition count of the topic (the topic's opaque, set by
+ * sv_kafka_topic; NULL for a topic librdkafka created on its own).
+ * librdkafka calls it from the producing thread and from its own threads
+ * (records that waited for the topic's metadata).
+ */
+static int32_t count_partitions(const rd_kafka_topic_t *rkt, const void *key,
+                                size_t keylen, int32_t cnt, void *rkt_opaque,
+                                void *msg_opaque)
+{
+	struct sv_ktopic *t = rkt_opaque;
+
+	if (t)
+		atomic_store_explicit(&t->partitions, cnt,
+		                      memory_order_relaxed);
+	return rd_kafka_msg_partitioner_murmur2_random(rkt, key, keylen, cnt,
+	                                               rkt_opaque, msg_opaque);
+}
+
+/* Installs count_partitions if the configured partitioner is
+ * murmur2_random (the default); any other is left to librdkafka alone. */
+static void hook_partitioner(struct sv_kafka *k, rd_kafka_conf_t *conf)
+{
+	rd_kafka_topic_conf_t *tc = rd_kafka_conf_get_default_topic_conf(conf);
+	char v[64];
+	size_t n = sizeof(v);
+
+	k->keyed_partitions = false;
+	if (!tc ||
+	    rd_kafka_topic_conf_get(tc, "partitioner", v, &n) !=
+	        RD_KAFKA_CONF_OK ||
+	    strcmp(v, "murmur2_random") != 0)
+		return;
+	rd_kafka_topic_conf_set_partitioner_cb(tc, count_partitions);
+	k->keyed_partitions = true;
+}
+
+struct sv_ktopic *sv_kafka_topic(struct sv_kafka *k, const char *p, size_t n)
+{
+	rd_kafka_topic_conf_t *tc;
+	struct sv_ktopic *t;
+
+	for (t = k->topics; t; t = t->next)
+		if (strlen(t->name) == n && memcmp(t->name, p, n) == 0)
+			return t;
+	if (!(t = calloc(1, sizeof(*t) + n + 1)))
+		return NULL;
+	memcpy(t->name, p, n);
+	atomic_init(&t->partitions, 0);
+	if (!(tc = rd_kafka_default_topic_conf_dup(k->producer))) {
+		free(t);
+		return NULL;
+	}
+	/* if librdkafka already has this topic, it keeps the topic's
+	 * config (and opaque) and destroys tc */
+	rd_kafka_topic_conf_set_opaque(tc, t);
+	if (!(t->rkt = rd_kafka_topic_new(k->producer, t->name, tc))) {
+		free(t);
+		return NULL;
+	}
+	t->next = k->topics;
+	k->topics = t;
+	return t;
+}
+
 int sv_kafka_init(struct sv_kafka *k, struct event_base *base,
                   struct sv_worker *w, char *err, size_t errlen)
 {
@@ -350,6 +416,7 @@ int sv_kafka_init(struct sv_kafka *k, struct event_base *base,
 	                           errlen)))
 		goto out_fail;
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	hook_partitioner(k, conf);
 	k->producer =
 	    rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
 	if (!k->producer) {
@@ -386,9 +453,19 @@ void sv_kafka_fini(struct sv_kafka *k, int timeout_ms)
 	}
 	sv_qwatch_free(k->pwatch);
 	k->pwatch = NULL;
+	for (struct sv_ktopic *t = k->topics; t; t = t->next)
+		rd_kafka_topic_destroy(t->rkt);
 	if (k->producer)
 		rd_kafka_destroy(k->producer);
 	k->producer = NULL;
+	/* librdkafka may call the partitioner with a topic's opaque until
+	 * it is destroyed */
+	while (k->topics) {
+		struct sv_ktopic *t = k->topics;
+
+		k->topics = t->next;
+		free(t);
+	}
 	sv_mock_free(k->mock);
 	k->mock = NULL;
 }

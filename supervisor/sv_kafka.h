@@ -19,6 +19,9 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <librdkafka/rdkafka.h>
 
 #include "sv_worker.h"
@@ -36,12 +39,32 @@ struct sv_delivery {
 
 struct sv_qwatch;
 
+/*
+ * A topic source tasks produce to, kept for the life of the producer.
+ * With the default partitioner (murmur2_random), sluiced partitions runs
+ * of keyed records itself (sv_source.c), so it needs the topic's
+ * partition count: `partitions` is what librdkafka's partitioner was last
+ * called with for this topic (0: not known yet), written by whichever
+ * librdkafka thread runs the partitioner.
+ */
+struct sv_ktopic {
+	rd_kafka_topic_t *rkt;
+	atomic_int partitions;
+	uint32_t runs; /* produce calls since (event loop only) */
+	struct sv_ktopic *next;
+	char name[];
+};
+
 struct sv_kafka {
 	struct event_base *base;
 	struct sv_worker *w;
 	struct sv_mock *mock;
 	rd_kafka_t *producer;
 	size_t max_msg; /* the producer's message.max.bytes */
+	/* the partitioner is murmur2_random: sluiced may partition keyed
+	 * records itself, exactly as librdkafka would */
+	bool keyed_partitions;
+	struct sv_ktopic *topics;
 	struct sv_qwatch *pwatch;
 	struct event *tick;
 	/* called after the producer's queue was served: a place to retry
@@ -55,6 +78,10 @@ int sv_kafka_init(struct sv_kafka *k, struct event_base *base,
                   struct sv_worker *w, char *err, size_t errlen);
 /* Flushes the producer for at most timeout_ms, then frees everything. */
 void sv_kafka_fini(struct sv_kafka *k, int timeout_ms);
+
+/* The producer's topic named by p[0..n), created on first use; NULL if out
+ * of memory. */
+struct sv_ktopic *sv_kafka_topic(struct sv_kafka *k, const char *p, size_t n);
 
 /*
  * A librdkafka config: the worker's client settings, then `section` (the

@@ -7,7 +7,8 @@
  * plus "id" = 0..n-1 (Kafka's key). Each task emits records with a
  * sequence number that increases by one per record:
  *
- *   key        INT32 task id
+ *   key        INT32 task id, or with key.modulo > 0 (sluice's, to spread
+ *              keys) INT64 seqno modulo key.modulo
  *   value      INT64 seqno (Kafka's default), or with record.size > 0 BYTES
  *              of exactly record.size bytes: the decimal seqno, padded
  *              with '.' (cut short if record.size is smaller than the
@@ -52,6 +53,7 @@ struct vs_task {
 	int64_t throughput;
 	int64_t batch_size;
 	int64_t record_size;
+	int64_t key_modulo;
 	bool complete;
 	char *payload; /* record.size bytes */
 	int64_t seqno;
@@ -94,6 +96,15 @@ static const struct conn_option vs_options[] = {
         .importance = CONN_IMPORTANCE_MEDIUM,
         .doc = "If above 0, each value is BYTES of exactly this size: the "
                "decimal seqno padded with '.'",
+    },
+    {
+        .name = "key.modulo",
+        .type = CONN_OPT_LONG,
+        .default_value = "0",
+        .importance = CONN_IMPORTANCE_LOW,
+        .doc = "If above 0, each record's key is its seqno modulo this "
+               "(INT64) instead of the task id: keys that spread over "
+               "the topic's partitions",
     },
     {
         .name = "complete.record.data",
@@ -162,6 +173,10 @@ static const char *config_problem(const struct conn_host *h,
 	    (v < 1 || v > 1000000)) {
 		*key = "batch.size";
 		return "batch.size must be between 1 and 1000000";
+	}
+	if (h->config_get_long(cfg, "key.modulo", &v) == 0 && v < 0) {
+		*key = "key.modulo";
+		return "key.modulo must not be negative";
 	}
 	if (h->config_get_long(cfg, "id", &v) == 0 && v < 0) {
 		*key = "id";
@@ -340,6 +355,7 @@ static int add_record(struct vs_task *t, struct conn_batch *out, char *err,
 	struct conn_arena *a = h->batch_arena(out);
 	struct conn_record *r = h->record_add(out);
 	struct conn_value *offset, *seqno, *value;
+	const struct conn_value *key = t->key;
 
 	if (r && h->record_set_topic(r, t->topic) == -EINVAL) {
 		snprintf(err, errlen, "invalid topic name \"%s\"", t->topic);
@@ -348,9 +364,11 @@ static int add_record(struct vs_task *t, struct conn_batch *out, char *err,
 	offset = h->value_map(a);
 	seqno = h->value_int(a, CONN_INT64, t->seqno);
 	value = make_value(t, a);
-	if (!r || !offset || !seqno || !value ||
+	if (t->key_modulo > 0)
+		key = h->value_int(a, CONN_INT64, t->seqno % t->key_modulo);
+	if (!r || !offset || !seqno || !value || !key ||
 	    h->map_put(offset, t->seqno_key, seqno) ||
-	    h->record_set_key(r, t->key_schema, t->key) ||
+	    h->record_set_key(r, t->key_schema, key) ||
 	    h->record_set_value(r, t->value_schema, value) ||
 	    h->record_set_source(r, t->partition, offset)) {
 		snprintf(err, errlen, "out of memory building a record");
@@ -452,7 +470,8 @@ static int setup(struct vs_task *t)
 	idval = h->value_int(a, CONN_INT32, t->id);
 	t->seqno_key = h->value_string(a, "seqno", 5);
 	t->key = h->value_int(a, CONN_INT32, t->id);
-	t->key_schema = h->schema_std(CONN_INT32, false);
+	t->key_schema =
+	    h->schema_std(t->key_modulo > 0 ? CONN_INT64 : CONN_INT32, false);
 	if (t->complete)
 		t->value_schema = complete_schema(h, a);
 	else if (t->record_size > 0)
@@ -507,6 +526,7 @@ static int vs_start(const struct conn_host *host, struct conn_context *cx,
 	host->config_get_long(cfg, "throughput", &t->throughput);
 	host->config_get_long(cfg, "batch.size", &t->batch_size);
 	host->config_get_long(cfg, "record.size", &t->record_size);
+	host->config_get_long(cfg, "key.modulo", &t->key_modulo);
 	host->config_get_bool(cfg, "complete.record.data", &t->complete);
 	t->id = (int32_t)id;
 	t->name = strdup(name ? name : "");
