@@ -1,6 +1,8 @@
 /* sv_kafka.c: see sv_kafka.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,76 @@ struct sv_qwatch *sv_qwatch_new(struct event_base *base, rd_kafka_queue_t *q,
 out_free:
 	sv_qwatch_free(qw);
 	return NULL;
+}
+
+/* Consumers closing on threads of their own. */
+static pthread_mutex_t closers_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t closers_cv = PTHREAD_COND_INITIALIZER;
+static int closers;
+
+struct closer {
+	rd_kafka_t *rk;
+	void *free_after;
+};
+
+static void close_now(rd_kafka_t *rk, void *free_after)
+{
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	free(free_after);
+}
+
+static void *close_thread(void *arg)
+{
+	struct closer *c = arg;
+
+	close_now(c->rk, c->free_after);
+	free(c);
+	pthread_mutex_lock(&closers_mu);
+	closers--;
+	pthread_cond_broadcast(&closers_cv);
+	pthread_mutex_unlock(&closers_mu);
+	return NULL;
+}
+
+void sv_kafka_close_consumer(rd_kafka_t *rk, void *free_after)
+{
+	struct closer *c = malloc(sizeof(*c));
+	sigset_t all, old;
+	pthread_attr_t a;
+	pthread_t t;
+	int rc = -1;
+
+	if (c && pthread_attr_init(&a) == 0) {
+		*c = (struct closer){rk, free_after};
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		pthread_mutex_lock(&closers_mu);
+		closers++;
+		pthread_mutex_unlock(&closers_mu);
+		/* signals stay with the event loop */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		rc = pthread_create(&t, &a, close_thread, c);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		pthread_attr_destroy(&a);
+		if (rc) {
+			pthread_mutex_lock(&closers_mu);
+			closers--;
+			pthread_mutex_unlock(&closers_mu);
+		}
+	}
+	if (rc) {
+		free(c);
+		close_now(rk, free_after);
+	}
+}
+
+void sv_kafka_wait_closers(void)
+{
+	pthread_mutex_lock(&closers_mu);
+	while (closers)
+		pthread_cond_wait(&closers_cv, &closers_mu);
+	pthread_mutex_unlock(&closers_mu);
 }
 
 void sv_qwatch_free(struct sv_qwatch *qw)
@@ -440,6 +512,8 @@ out_fail:
 
 void sv_kafka_fini(struct sv_kafka *k, int timeout_ms)
 {
+	/* sinks' consumers still leaving their groups need the cluster */
+	sv_kafka_wait_closers();
 	if (k->tick)
 		event_free(k->tick);
 	k->tick = NULL;

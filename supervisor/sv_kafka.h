@@ -12,7 +12,8 @@
  * is lost when sluiced stops.
  *
  * Everything here runs on the event loop thread, except librdkafka's log
- * callback, which only writes a log line.
+ * callback, which only writes a log line, and the closing of a sink's
+ * consumer (sv_kafka_close_consumer).
  */
 #ifndef SLUICE_SV_KAFKA_H
 #define SLUICE_SV_KAFKA_H
@@ -94,6 +95,19 @@ rd_kafka_conf_t *sv_kafka_conf(struct sv_kafka *k, const char *const *dflts,
                                json_t *section, json_t *overrides,
                                const char *const *fixed, char *err,
                                size_t errlen);
+
+/*
+ * Closes consumer rk (leaves its group) and destroys it on a thread of its
+ * own, then frees free_after (may be NULL): librdkafka's close waits for
+ * the group's coordinator, seconds during a rebalance, which the event
+ * loop must not. rk's callbacks then run on that thread: its opaque must
+ * no longer lead to the loop's state. Closes in place if no thread can
+ * be started.
+ */
+void sv_kafka_close_consumer(rd_kafka_t *rk, void *free_after);
+/* Waits until every consumer given to sv_kafka_close_consumer is gone
+ * (sv_kafka_fini does, before it stops the embedded cluster). */
+void sv_kafka_wait_closers(void);
 
 /* Serves queue q from the loop: cb(arg) when it becomes non-empty. */
 struct sv_qwatch *sv_qwatch_new(struct event_base *base, rd_kafka_queue_t *q,

@@ -30,9 +30,16 @@ struct tp {
 	int64_t flushing;  /* sent in the pending SINK_FLUSH, -1: none */
 };
 
+/* The consumer's opaque. It outlives the sink while the consumer closes
+ * on a thread of its own (sv_kafka_close_consumer): s is NULL then. */
+struct sink_ref {
+	struct sv_sink *s;
+};
+
 struct sv_sink {
 	struct sv_unit *u;
 	rd_kafka_t *rk;
+	struct sink_ref *ref;
 	struct sv_qwatch *qw;
 	char *dlq; /* errors.deadletterqueue.topic.name */
 	bool dlq_headers;
@@ -268,8 +275,12 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
-	struct sv_sink *s = opaque;
+	struct sv_sink *s = ((struct sink_ref *)opaque)->s;
 
+	if (!s) { /* closing: let go of everything */
+		rd_kafka_assign(rk, NULL);
+		return;
+	}
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		/* learn the committed positions: a crashed task rewinds to
 		 * them */
@@ -307,9 +318,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                       rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
-	struct sv_sink *s = opaque;
+	struct sv_sink *s = ((struct sink_ref *)opaque)->s;
 
 	(void)rk;
+	if (!s)
+		return;
 	if (err) {
 		slog(s, SV_LOG_WARN, "SV-SINK-COMMIT",
 		     "offset commit failed (retried at the next flush): %s",
@@ -444,7 +457,7 @@ static int create_consumer(struct sv_sink *s, char *err, size_t errlen)
 	json_decref(ov);
 	if (!conf)
 		return -EINVAL;
-	rd_kafka_conf_set_opaque(conf, s);
+	rd_kafka_conf_set_opaque(conf, s->ref);
 	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
 	rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
 	s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
@@ -483,6 +496,9 @@ struct sv_sink *sv_sink_new(struct sv_unit *u, char *err, size_t errlen)
 	}
 	s->u = u;
 	s->retry_ms = RETRY_MIN_MS;
+	if (!(s->ref = calloc(1, sizeof(*s->ref))))
+		goto out_nomem;
+	s->ref->s = s;
 	if ((topics && *topics) == (regex && *regex)) {
 		snprintf(err, errlen,
 		         "Must configure one of topics or topics.regex, not "
@@ -524,9 +540,15 @@ void sv_sink_free(struct sv_sink *s)
 		event_free(s->ev_retry);
 	sv_qwatch_free(s->qw);
 	if (s->rk) {
-		/* leave the group now, so the partitions move at once */
-		rd_kafka_consumer_close(s->rk);
-		rd_kafka_destroy(s->rk);
+		/* leave the group now, so the partitions move at once, but
+		 * on another thread: during a rebalance librdkafka waits
+		 * seconds for the coordinator, and a blocked event loop
+		 * holds up every other unit (a source's last offsets, a
+		 * rejoin the coordinator gives up on) */
+		s->ref->s = NULL;
+		sv_kafka_close_consumer(s->rk, s->ref);
+	} else {
+		free(s->ref);
 	}
 	for (size_t i = 0; i < s->ntps; i++)
 		free(s->tps[i].topic);
@@ -825,9 +847,9 @@ int sv_sink_on_flushed(struct sv_sink *s, struct proto_rd *rd, uint32_t nf,
 		    rd_kafka_commit(s->rk, l, final ? 0 : 1);
 
 		if (final && e == RD_KAFKA_RESP_ERR_NO_ERROR)
-			on_commit(s->rk, e, l, s);
+			on_commit(s->rk, e, l, s->ref);
 		else if (final)
-			on_commit(s->rk, e, NULL, s);
+			on_commit(s->rk, e, NULL, s->ref);
 	}
 	rd_kafka_topic_partition_list_destroy(l);
 	finish_stop_if_idle(s);
