@@ -85,31 +85,7 @@ else
 	fail "every fsrc key in the offset topic is $KEY" "$(keys_ok)"
 fi
 murmur_partition() { # the partition Kafka's default partitioner gives KEY
-	python3 - "$KEY" 25 <<'EOF'
-import sys
-def murmur2(data):
-    m, h = 0x5bd1e995, (0x9747b28c ^ len(data)) & 0xffffffff
-    for i in range(0, len(data) - len(data) % 4, 4):
-        k = int.from_bytes(data[i:i + 4], "little")
-        k = (k * m) & 0xffffffff
-        k ^= k >> 24
-        k = (k * m) & 0xffffffff
-        h = ((h * m) & 0xffffffff) ^ k
-    rest = len(data) % 4
-    tail = data[len(data) - rest:]
-    if rest >= 3:
-        h ^= tail[2] << 16
-    if rest >= 2:
-        h ^= tail[1] << 8
-    if rest >= 1:
-        h ^= tail[0]
-        h = (h * m) & 0xffffffff
-    h ^= h >> 13
-    h = (h * m) & 0xffffffff
-    h ^= h >> 15
-    return h
-print((murmur2(sys.argv[1].encode()) & 0x7fffffff) % int(sys.argv[2]))
-EOF
+	python3 "$(dirname "$0")/murmur2.py" "$KEY" 25
 }
 P=$(murmur_partition)
 parts=$(awk -F '\t' -v k="$KEY" '$1 == k { print $3 }' "$WORK/offsets.dump" | sort -u | tr '\n' ' ')

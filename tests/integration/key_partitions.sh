@@ -57,38 +57,20 @@ fi
 wait "$R1" "$R2"
 stop_pid "$SLUICED_PID"
 
-# check.py FILE MODE: MODE tasks (key = task id, seqnos +1 per key) or
+# check.py FILE MODE DIR: MODE tasks (key = task id, seqnos +1 per key) or
 # spread (key = seqno mod 50, seqnos +50 per key)
 cat >"$WORK/check.py" <<'EOF'
 import sys
-def murmur2(data):
-    m, h = 0x5bd1e995, (0x9747b28c ^ len(data)) & 0xffffffff
-    for i in range(0, len(data) - len(data) % 4, 4):
-        k = int.from_bytes(data[i:i + 4], "little")
-        k = (k * m) & 0xffffffff
-        k ^= k >> 24
-        k = (k * m) & 0xffffffff
-        h = ((h * m) & 0xffffffff) ^ k
-    rest = len(data) % 4
-    tail = data[len(data) - rest:]
-    if rest >= 3:
-        h ^= tail[2] << 16
-    if rest >= 2:
-        h ^= tail[1] << 8
-    if rest >= 1:
-        h ^= tail[0]
-        h = (h * m) & 0xffffffff
-    h ^= h >> 13
-    h = (h * m) & 0xffffffff
-    h ^= h >> 15
-    return h
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[3])
+from murmur2 import partition
 step = 1 if sys.argv[2] == "tasks" else 50
 n, wrong, order, last, parts = 0, [], [], {}, set()
 for line in open(sys.argv[1]):
     p, k, s = line.split()
     n += 1
     parts.add(int(p))
-    want = (murmur2(k.encode()) & 0x7fffffff) % 5
+    want = partition(k.encode(), 5)
     if int(p) != want and len(wrong) < 5:
         wrong.append("key %s in partition %s, not %d" % (k, p, want))
     prev = last.get(k)
@@ -99,7 +81,7 @@ print(n, len(last), len(parts), "; ".join(wrong + order) or "ok")
 EOF
 for mode in tasks spread; do
 	read -r n keys parts verdict < <(python3 "$WORK/check.py" \
-		"$WORK/$mode.recs" "$mode")
+		"$WORK/$mode.recs" "$mode" "$(dirname "$0")")
 	want_keys=3
 	[[ $mode == spread ]] && want_keys=50
 	check "$mode: $N records read" test "$n" -eq "$N"
