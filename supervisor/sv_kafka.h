@@ -51,7 +51,7 @@ struct sv_qwatch;
 struct sv_ktopic {
 	rd_kafka_topic_t *rkt;
 	atomic_int partitions;
-	uint32_t runs; /* produce calls since (event loop only) */
+	uint32_t runs; /* produce runs so far (event loop only) */
 	struct sv_ktopic *next;
 	char name[];
 };

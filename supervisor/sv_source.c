@@ -44,8 +44,6 @@ struct sv_src {
 	uint64_t committable_seq;
 	uint64_t commit_seq; /* what the last sv_src_commit moved */
 	uint64_t commit_gen;
-	struct sv_ktopic **topics; /* the topics this task wrote to */
-	size_t ntopics;
 	bool blocked;
 	TAILQ_ENTRY(sv_src) blocked_link;
 };
@@ -89,7 +87,6 @@ void sv_src_free(struct sv_src *s)
 		TAILQ_REMOVE(&s->fifo, b, link);
 		batch_free(b);
 	}
-	free(s->topics);
 	json_decref(s->committable);
 	free(s);
 }
@@ -113,22 +110,6 @@ size_t sv_src_inflight(const struct sv_src *s)
 	TAILQ_FOREACH (b, &s->fifo, link)
 		n++;
 	return n;
-}
-
-static struct sv_ktopic *topic_get(struct sv_src *s, const char *p, size_t n)
-{
-	struct sv_ktopic *t, **v;
-
-	for (size_t i = 0; i < s->ntopics; i++)
-		if (strlen(s->topics[i]->name) == n &&
-		    memcmp(s->topics[i]->name, p, n) == 0)
-			return s->topics[i];
-	if (!(t = sv_kafka_topic(s->u->ctx->kafka, p, n)) ||
-	    !(v = realloc(s->topics, (s->ntopics + 1) * sizeof(*v))))
-		return NULL;
-	s->topics = v;
-	v[s->ntopics++] = t;
-	return t;
 }
 
 static void complete_head(struct sv_src *s);
@@ -509,7 +490,7 @@ int sv_src_on_batch(struct sv_src *s, struct proto_rd *rd, uint32_t nf,
 		                           errlen))
 			goto out_bad;
 		/* --- end of sandbox block --- */
-		if (!(b->kts[i] = topic_get(s, t.p, t.n)))
+		if (!(b->kts[i] = sv_kafka_topic(u->ctx->kafka, t.p, t.n)))
 			goto out_nomem;
 		sv_herder_topic_used(u, t.p, t.n);
 	}
